@@ -1,0 +1,79 @@
+/* The one table that lists the detectors. Order is the order reasons are produced in before
+ * they are ranked by points; it does not change scores. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "detector.h"
+#include "../net/netlist.h"
+
+extern const mmr_detector mmr_detector_hour_of_week_rarity;
+extern const mmr_detector mmr_detector_first_seen_network;
+extern const mmr_detector mmr_detector_auth_failure_burst;
+extern const mmr_detector mmr_detector_shared_source_ip;
+
+const mmr_detector *const mmr_detectors[] = {
+	&mmr_detector_hour_of_week_rarity,
+	&mmr_detector_first_seen_network,
+	&mmr_detector_auth_failure_burst,
+	&mmr_detector_shared_source_ip,
+	NULL,
+};
+
+void mmr_contrib_add(mmr_contribs *c, const char *rule, int points, const char *fmt, ...)
+{
+	mmr_reason *slot;
+	va_list ap;
+
+	if (points < 0)
+		points = 0;
+	if (points > 100)
+		points = 100;
+	if (c->n < c->cap) {
+		slot = &c->v[c->n++];
+	} else {
+		/* Full: keep the strongest reasons, drop the weakest. */
+		int min = 0;
+		for (int i = 1; i < c->n; i++)
+			if (c->v[i].points < c->v[min].points)
+				min = i;
+		c->dropped++;
+		if (c->n == 0 || c->v[min].points >= points)
+			return;
+		slot = &c->v[min];
+	}
+	slot->rule = rule;
+	slot->points = points;
+	va_start(ap, fmt);
+	vsnprintf(slot->detail, sizeof(slot->detail), fmt, ap);
+	va_end(ap);
+}
+
+bool mmr_ip_is_external(const mmr_config *cfg, const mmr_ip *ip)
+{
+	return ip->family != 0 && !mmr_ip_is_private(ip) && !mmr_netlist_contains(cfg->corporate, ip);
+}
+
+int mmr_hour_of_week(int64_t t)
+{
+	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+	int64_t hour = (t - days * 86400) / 3600;
+	int dow = (int)(((days + 3) % 7 + 7) % 7); /* 1970-01-01 was a Thursday; Monday = 0 */
+	return dow * 24 + (int)hour;
+}
+
+void mmr_hour_of_week_label(int how, char *buf, size_t len)
+{
+	static const char *const names[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+	snprintf(buf, len, "%s %02d:00", names[(how / 24) % 7], how % 24);
+}
+
+uint32_t mmr_user_hash32(const char *u)
+{
+	uint32_t h = 2166136261u;
+	while (*u) {
+		h ^= (unsigned char)*u++;
+		h *= 16777619u;
+	}
+	return h ? h : 1;
+}

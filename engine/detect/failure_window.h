@@ -1,0 +1,42 @@
+/* A sliding window of failure times, exact up to FW_SLOTS failures: the ring keeps the most
+ * recent FW_SLOTS event times, so "how many failures in the last W seconds" is exact as long
+ * as the threshold is <= FW_SLOTS (the config enforces that). 136 bytes. Shared by the two
+ * halves of auth_failure_burst (per user, per source IP). */
+#ifndef MMR_FAILURE_WINDOW_H
+#define MMR_FAILURE_WINDOW_H
+
+#include <stdint.h>
+
+#define FW_SLOTS 32
+
+typedef struct {
+	int64_t last;          /* newest time in the ring */
+	uint32_t t[FW_SLOTS];  /* seconds before `last`... stored as absolute low 32 bits */
+	uint8_t next, n;
+} failure_window;
+
+/* Failures within (now - window, now], not counting the one being scored. */
+static inline unsigned fw_count(const failure_window *w, int64_t now, int64_t window)
+{
+	unsigned c = 0;
+	for (unsigned i = 0; i < w->n; i++) {
+		int64_t t = (int64_t)w->t[i] + (w->last & ~(int64_t)0xffffffff);
+		if (t > w->last) /* the low 32 bits wrapped since this entry (every 136 years) */
+			t -= (int64_t)1 << 32;
+		if (t > now - window && t <= now)
+			c++;
+	}
+	return c;
+}
+
+static inline void fw_add(failure_window *w, int64_t now)
+{
+	w->t[w->next] = (uint32_t)now;
+	w->next = (uint8_t)((w->next + 1) % FW_SLOTS);
+	if (w->n < FW_SLOTS)
+		w->n++;
+	if (now > w->last)
+		w->last = now;
+}
+
+#endif

@@ -1,0 +1,106 @@
+/* The canonical event: what every parsed identity/VPN log line becomes.
+ *
+ * Rulebases (liblognorm) or JSON mappings produce loose fields; canonicalize.c turns them into
+ * this fixed-size struct so that detectors never touch JSON and the hot path never allocates.
+ * Field names and their ECS equivalents are documented in rulebase/SCHEMA.md.
+ */
+#ifndef MMRISKSCORE_EVENT_H
+#define MMRISKSCORE_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+struct json_object;
+
+typedef enum {
+	MMR_ACTION_NONE = 0,
+	MMR_ACTION_AUTH,        /* authentication (password, key, SSO primary) */
+	MMR_ACTION_MFA,         /* MFA challenge / approve / deny */
+	MMR_ACTION_VPN_START,   /* VPN session established */
+	MMR_ACTION_VPN_END,     /* VPN session ended (duration, bytes) */
+	MMR_ACTION_IP_ASSIGNED, /* VPN address assigned to a session */
+	MMR_ACTION_SSO,         /* SSO into an application */
+	MMR_ACTION_PRIVILEGE,   /* privilege change / elevation */
+	MMR_ACTION_ACCOUNT,     /* account created / changed / removed */
+	MMR_ACTION_LOGOUT,
+	MMR_ACTION_COUNT_
+} mmr_action;
+
+typedef enum {
+	MMR_OUTCOME_UNKNOWN = 0,
+	MMR_OUTCOME_SUCCESS,
+	MMR_OUTCOME_FAILURE
+} mmr_outcome;
+
+/* An IPv4 or IPv6 address. IPv4 is kept in its 4 leading bytes (family 4), IPv4-mapped IPv6
+ * (::ffff:a.b.c.d) is folded to IPv4 so that one client never counts as two networks. */
+typedef struct mmr_ip {
+	uint8_t family; /* 0 = absent, 4, 6 */
+	uint8_t b[16];
+} mmr_ip;
+
+#define MMR_USER_MAX 128    /* longer names are cut; the cut is counted (event.user_truncated) */
+#define MMR_FIELD_MAX 128
+
+typedef struct mmr_event {
+	mmr_action action;
+	mmr_outcome outcome;
+	char user[MMR_USER_MAX];     /* normalized entity key */
+	char user_raw[MMR_USER_MAX]; /* as logged, when it differs from user; else "" */
+	mmr_ip src_ip;
+	mmr_ip assigned_ip;
+	int32_t src_port;            /* -1 absent */
+	char target[MMR_FIELD_MAX];
+	char device[MMR_FIELD_MAX];
+	char auth_method[64];
+	char mfa_factor[64];
+	char group[MMR_FIELD_MAX];
+	char session_id[MMR_FIELD_MAX];
+	char reason[MMR_FIELD_MAX];
+	char host[MMR_FIELD_MAX];    /* the device that logged it (syslog hostname), from the adapter */
+	int64_t bytes_in;            /* -1 absent */
+	int64_t bytes_out;           /* -1 absent */
+	int64_t duration;            /* seconds, -1 absent */
+	int64_t time;                /* event time, unix seconds UTC */
+	bool time_from_log;          /* true: the log body carried the time */
+	bool user_truncated;
+} mmr_event;
+
+/* How user names become entity keys. */
+typedef struct mmr_user_norm {
+	bool strip_domain; /* "CORP\bob" and "bob@corp.example" -> "bob" (default true) */
+} mmr_user_norm;
+
+typedef enum {
+	MMR_CANON_OK = 0,         /* an identity event: has an action and a user */
+	MMR_CANON_NOT_IDENTITY,   /* parsed, but no action or no user */
+} mmr_canon_status;
+
+void mmr_event_init(mmr_event *ev);
+
+/* Fill ev from parsed fields (liblognorm output or any JSON object with canonical names).
+ * fallback_time is used when the fields carry no parsable event_time. Never allocates. */
+mmr_canon_status mmr_event_from_fields(mmr_event *ev, struct json_object *fields,
+				       const mmr_user_norm *norm, int64_t fallback_time);
+
+/* Canonical JSON of ev (only present fields); caller owns the result. */
+struct json_object *mmr_event_to_json(const mmr_event *ev);
+
+const char *mmr_action_name(mmr_action a);
+mmr_action mmr_action_from_name(const char *s);
+const char *mmr_outcome_name(mmr_outcome o);
+
+/* Helpers shared by canonicalization and tests. Return 0 on success, -1 on bad input. */
+int mmr_ip_parse(const char *s, mmr_ip *out);
+int mmr_ip_format(const mmr_ip *ip, char *buf, size_t len);
+int mmr_duration_parse(const char *s, int64_t *seconds);
+int mmr_time_parse(const char *s, int64_t *unix_seconds);
+void mmr_time_format(int64_t t, char *buf, size_t len); /* YYYY-MM-DDTHH:MM:SSZ */
+/* Unix time of a civil date-time given with its UTC offset in seconds (east positive). */
+int64_t mmr_time_from_civil(int year, int mon, int day, int hour, int min, int sec,
+			    int utc_offset);
+void mmr_user_normalize(const char *raw, const mmr_user_norm *norm, char *out, size_t outlen,
+			bool *truncated);
+
+#endif

@@ -1,0 +1,18 @@
+/* A loaded liblognorm rulebase. Parsing is thread-safe: liblognorm's context is read-only
+ * after loading; reloading is done by loading a new one and swapping (see the module). */
+#ifndef MMRISKSCORE_RULEBASE_H
+#define MMRISKSCORE_RULEBASE_H
+
+#include <stddef.h>
+
+struct json_object;
+typedef struct mmr_rulebase mmr_rulebase;
+
+/* Loads path. On failure returns NULL with liblognorm's complaint in err. */
+mmr_rulebase *mmr_rulebase_load(const char *path, char *err, size_t errlen);
+void mmr_rulebase_free(mmr_rulebase *rb);
+
+/* Parses s (len bytes). Returns the fields (caller owns) when a rule matched, else NULL. */
+struct json_object *mmr_rulebase_parse(mmr_rulebase *rb, const char *s, size_t len);
+
+#endif
