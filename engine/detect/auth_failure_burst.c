@@ -81,12 +81,14 @@ static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 			for (unsigned i = 0; i < ip->nusers; i++)
 				seen |= ip->users[i] == uh;
 			accounts += !seen;
+			bool many = ip->users_overflow || accounts > IP_USERS;
 			mmr_ip_format(&ev->src_ip, addr, sizeof(addr));
 			mmr_contrib_add(out, rules[1], 30,
 					"%u failed sign-ins from %s within %s, against %s%u account%s "
 					"(threshold %u)",
-					c, addr, win, ip->users_overflow ? "more than " : "", accounts,
-					accounts == 1 ? "" : "s", cfg->failburst_ip_count);
+					c, addr, win, many ? "more than " : "",
+					many ? IP_USERS : accounts, accounts == 1 ? "" : "s",
+					cfg->failburst_ip_count);
 		}
 	}
 	mmr_lru_release(&hold);

@@ -17,9 +17,16 @@ struct err_sink {
 	size_t len;
 };
 
+/* liblognorm 2.0.6 hands the error callback the *debug* cookie (NULL unless a debug callback
+ * is set), not the one given to ln_setErrMsgCB(); so the sink travels in a thread-local. */
+static _Thread_local struct err_sink *current_sink;
+
 static void collect_error(void *cookie, const char *msg, size_t len)
 {
-	struct err_sink *e = cookie;
+	struct err_sink *e = current_sink;
+	(void)cookie;
+	if (e == NULL)
+		return;
 	size_t used = strlen(e->buf);
 	if (used + 3 >= e->len)
 		return;
@@ -38,9 +45,11 @@ mmr_rulebase *mmr_rulebase_load(const char *path, char *err, size_t errlen)
 		free(rb);
 		return NULL;
 	}
+	current_sink = &sink;
 	ln_setErrMsgCB(rb->ctx, collect_error, &sink);
 	int r = ln_loadSamples(rb->ctx, path);
 	ln_setErrMsgCB(rb->ctx, NULL, NULL);
+	current_sink = NULL;
 	/* liblognorm also reports bad lines without failing the load; treat them as fatal so a
 	 * typo in a rulebase is found at config time, not by missing detections. */
 	if (r != 0 || err[0] != '\0') {
