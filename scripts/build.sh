@@ -70,7 +70,7 @@ fi
 mkdir -p "$bdir"
 cd "$bdir"
 if [ ! -f Makefile ] || [ ! -f config.status ] ||
-	[ "$(./config.status --config)" != "$(printf "'%s' " "${args[@]}" | sed 's/ $//')" ]; then
+	[ "$(./config.status --config | tr -d "'")" != "${args[*]}" ]; then
 	say "configure ${args[*]} (in $bdir)"
 	"$top/configure" -q "${args[@]}" >&2
 fi
