@@ -123,11 +123,14 @@ static double risk_increment(const mmr_engine *e, user_core *u, const mmr_result
 	int n = 0;
 	for (int i = 0; i < r->n_reasons; i++) {
 		int k = rule_index(e, r->reasons[i].rule);
-		if (k >= 0 && u->rule_last[k] != 0 &&
-		    t - (int64_t)u->rule_last[k] < e->cfg.rule_cooldown &&
-		    t >= (int64_t)u->rule_last[k])
-			continue;
-		if (k >= 0)
+		/* |t - last| so that a burst delivered slightly out of order still counts once;
+		 * last only moves forward */
+		if (k >= 0 && u->rule_last[k] != 0) {
+			int64_t d = t - (int64_t)u->rule_last[k];
+			if ((d < 0 ? -d : d) < e->cfg.rule_cooldown)
+				continue;
+		}
+		if (k >= 0 && (u->rule_last[k] == 0 || t > (int64_t)u->rule_last[k]))
 			u->rule_last[k] = (uint32_t)(t > 0 ? t : 1);
 		fresh[n++] = r->reasons[i];
 	}

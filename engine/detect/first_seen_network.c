@@ -74,9 +74,10 @@ static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 	uint32_t h = net_hash(&ctx->ev->src_ip, label, sizeof(label));
 	if (find(st, h, day_of(ctx->ev->time)) >= 0)
 		return;
-	int known = 0;
+	int known = 0; /* networks still within the lookback, this one excluded */
+	uint32_t today = day_of(ctx->ev->time);
 	for (int i = 0; i < SLOTS; i++)
-		known += st->day[i] != 0;
+		known += st->day[i] != 0 && st->net[i] != h && today < st->day[i] + LOOKBACK_DAYS;
 	mmr_contrib_add(out, rules[0], 20,
 			"first activity from network %s for this user in %d days (%d other networks "
 			"known, user active %ld days)",

@@ -4,6 +4,7 @@
  * outcome come from the rule's tags ("event.tags" in liblognorm output, the same under "$!"
  * after mmnormalize), or from explicit "action"/"outcome" fields, which win.
  */
+#include <errno.h>
 #include <json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,8 +96,9 @@ static int64_t field_count(struct json_object *fields, const char *name)
 	char *end;
 	if (*s < '0' || *s > '9')
 		return -1;
+	errno = 0;
 	long long n = strtoll(s, &end, 10);
-	return (*end == '\0' && n >= 0) ? n : -1;
+	return (*end == '\0' && n >= 0 && errno != ERANGE) ? n : -1;
 }
 
 static void apply_tags(mmr_event *ev, struct json_object *fields)
@@ -136,7 +138,9 @@ mmr_canon_status mmr_event_from_fields(mmr_event *ev, struct json_object *fields
 
 	if ((s = field_str(fields, "user")) != NULL) {
 		mmr_user_normalize(s, norm, ev->user, sizeof(ev->user), &ev->user_truncated);
-		if (strcmp(s, ev->user) != 0) {
+		size_t ul = strlen(ev->user);
+		bool only_cut = ev->user_truncated && strncmp(s, ev->user, ul) == 0;
+		if (strcmp(s, ev->user) != 0 && !only_cut) {
 			size_t n = strlen(s);
 			if (n >= sizeof(ev->user_raw))
 				n = sizeof(ev->user_raw) - 1;

@@ -2,6 +2,7 @@
  * timestamps, user names. Pure functions, no allocation: they run on the hot path. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,10 +92,13 @@ int mmr_duration_parse(const char *s, int64_t *seconds)
 				return -1;
 			clock[nclock++] = v;
 		}
-		if (*p == ':' || *p == ' ')
+		if (*p == ':' || *p == ' ') {
 			p++;
-		else if (*p != '\0')
+			if (*p == '\0') /* "1h:" or "01:02:" is cut off, not a duration */
+				return -1;
+		} else if (*p != '\0') {
 			return -1;
+		}
 	}
 	if (nclock == 1)
 		total = clock[0];
@@ -139,7 +143,7 @@ int mmr_time_parse(const char *s, int64_t *unix_seconds)
 	int Y, M, D, h, mi, sec = 0;
 	size_t n = strlen(s);
 
-	if (n >= 9 && n <= 13 && strspn(s, "0123456789") == n) {
+	if ((n == 9 || n == 10 || n == 13) && strspn(s, "0123456789") == n) {
 		int64_t v = strtoll(s, NULL, 10);
 		*unix_seconds = n == 13 ? v / 1000 : v;
 		return 0;
@@ -162,7 +166,10 @@ int mmr_time_parse(const char *s, int64_t *unix_seconds)
 				p++;
 		}
 	}
-	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || sec > 60)
+	static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+	if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || (M == 2 && D == 29 && !leap) ||
+	    h > 23 || mi > 59 || sec > 60)
 		return -1;
 	int64_t off = 0;
 	if (*p == 'Z' || *p == 'z') {
@@ -243,6 +250,12 @@ void mmr_user_normalize(const char *raw, const mmr_user_norm *norm, char *out, s
 	if (n >= outlen) {
 		n = outlen - 1;
 		*truncated = true;
+		/* never cut inside a UTF-8 sequence: drop continuation bytes and their lead */
+		size_t k = n;
+		while (k > 0 && ((unsigned char)b[k] & 0xc0) == 0x80)
+			k--;
+		if (k < n || ((unsigned char)b[n] & 0xc0) == 0x80)
+			n = k;
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)b[i];

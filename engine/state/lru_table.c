@@ -10,7 +10,8 @@
  *   entry: | hnext | prev | next | hash (8) | keylen (2) | pad | value (value_size) | key |
  *
  * The high bits of a key's hash pick the stripe, the low bits the bucket, so the two are
- * independent. Each stripe is its own small table with its own cap: a stripe evicts only its
+ * independent. Each stripe is its own small table with its own cap (the caps add up to
+ * max_entries exactly, so the table never holds more): a stripe evicts only its
  * own tail, which keeps eviction O(1) and lock-local. The price is that the cap is enforced per
  * stripe, so the table may evict while other stripes still have room; with a seeded hash the
  * stripes fill evenly (binomial spread, a few percent at 1,000 entries per stripe).
@@ -80,7 +81,10 @@ mmr_lru_table *mmr_lru_table_new(size_t max_entries, size_t value_size, unsigned
 	if (t == NULL)
 		return NULL;
 	unsigned n = 1, shift = 64;
-	while (n < stripes && n < (1u << 16)) {
+	if (max_entries < 1)
+		max_entries = 1;
+	/* never more stripes than entries: every stripe must be able to hold one */
+	while (n < stripes && n < (1u << 16) && (size_t)n * 2 <= max_entries) {
 		n <<= 1;
 		shift--;
 	}
@@ -90,8 +94,6 @@ mmr_lru_table *mmr_lru_table_new(size_t max_entries, size_t value_size, unsigned
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t->seed = mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uintptr_t)t);
-	if (max_entries < n)
-		max_entries = n;
 	if (posix_memalign((void **)&t->stripes, 64, n * sizeof(mmr_lru_stripe)) != 0) {
 		free(t);
 		return NULL;
@@ -100,7 +102,8 @@ mmr_lru_table *mmr_lru_table_new(size_t max_entries, size_t value_size, unsigned
 		mmr_lru_stripe *s = &t->stripes[i];
 		memset(s, 0, sizeof(*s));
 		pthread_mutex_init(&s->mu, NULL);
-		s->cap = (max_entries + n - 1) / n;
+		/* the caps add up to max_entries exactly */
+		s->cap = max_entries / n + (i < max_entries % n ? 1 : 0);
 		s->table = t;
 	}
 	return t;

@@ -5,12 +5,14 @@
 #
 #   tests/rulebase/check-expected.sh            (make check sets MMRISK_* itself)
 #
-# For each rulebase/tests/NAME.log there must be rulebase/NAME.rulebase and
+# For each rulebase/tests/NAME.log there must be rulebase/NAME.rulebase (compiled by the build
+# into build/rulebase/compiled/) and
 # rulebase/tests/NAME.expected: one JSON line per input line (see rulebase/SCHEMA.md).
 set -u
 top=${MMRISK_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 parse=${MMRISK_PARSE:-$top/build/tools/mmriskscore-parse}
-combined=${MMRISK_RULEBASE:-$top/build/rulebase/identity-vpn.rulebase}
+build=${MMRISK_BUILDDIR:-$top/build}
+combined=${MMRISK_RULEBASE:-$build/rulebase/identity-vpn.rulebase}
 command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
 [ -x "$parse" ] || { echo "FAIL: $parse not built"; exit 1; }
 
@@ -25,7 +27,8 @@ for log in "$top"/rulebase/tests/*.log; do
 		echo "FAIL: $name: missing $exp"; fail=1; continue
 	fi
 	jq -cS . "$exp" >"$tmp/exp" || { echo "FAIL: $exp is not JSON lines"; fail=1; continue; }
-	for rb in "$top/rulebase/$name.rulebase" "$combined"; do
+	# the compiled rulebases (types expanded, see rulebase/expand-types.awk) are what ships
+	for rb in "$build/rulebase/compiled/$name.rulebase" "$combined"; do
 		if ! "$parse" -r "$rb" "$log" >"$tmp/raw" 2>"$tmp/err"; then
 			echo "FAIL: $name: $(cat "$tmp/err")"; fail=1; continue
 		fi

@@ -19,7 +19,7 @@ export LC_ALL
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 samples=${MMRISK_SHARED_SAMPLES:-$repo/../shared/samples}
-rb=${1:-$repo/rulebase}
+rb=${1:-${MMRISK_RULEBASE:-$repo/rulebase}}
 
 if [ ! -d "$samples" ]; then
 	echo "SKIP: third-party samples not found at $samples (set MMRISK_SHARED_SAMPLES)"
