@@ -80,6 +80,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mmriskscore-parse: rulebase %s: %s\n", rbpath, err);
 		return 1;
 	}
+	if (mmr_rulebase_warning(rb) != NULL)
+		fprintf(stderr, "mmriskscore-parse: warning: %s\n", mmr_rulebase_warning(rb));
 	int rc = 0;
 	if (optind == argc) {
 		rc = run(rb, stdin, &norm);

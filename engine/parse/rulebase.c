@@ -10,7 +10,10 @@
 
 struct mmr_rulebase {
 	ln_ctx ctx;
+	char warning[512];
 };
+
+static void check_types(mmr_rulebase *rb, const char *path);
 
 struct err_sink {
 	char *buf;
@@ -59,7 +62,51 @@ mmr_rulebase *mmr_rulebase_load(const char *path, char *err, size_t errlen)
 		free(rb);
 		return NULL;
 	}
+	check_types(rb, path);
 	return rb;
+}
+
+/* liblognorm versions up to this one leak on unmatched user-defined types */
+#define LEAKY_TYPES_UP_TO "2.0.6"
+
+static int version_le(const char *v, const char *limit)
+{
+	unsigned a[3] = {0}, b[3] = {0};
+	sscanf(v, "%u.%u.%u", &a[0], &a[1], &a[2]);
+	sscanf(limit, "%u.%u.%u", &b[0], &b[1], &b[2]);
+	for (int i = 0; i < 3; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i];
+	return 1;
+}
+
+static void check_types(mmr_rulebase *rb, const char *path)
+{
+	const char *ver = ln_version();
+	if (ver == NULL || !version_le(ver, LEAKY_TYPES_UP_TO))
+		return;
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	char line[256];
+	unsigned lineno = 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strncmp(line, "type=@", 6) == 0) {
+			snprintf(rb->warning, sizeof(rb->warning),
+				 "rulebase '%s' defines user-defined types (line %u); liblognorm %s "
+				 "leaks memory each time such a type fails to match (liblognorm issue "
+				 "#223), so memory grows with traffic: compile the rulebase with "
+				 "expand-types.awk first (rulebase/SCHEMA.md)", path, lineno, ver);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+const char *mmr_rulebase_warning(const mmr_rulebase *rb)
+{
+	return rb->warning[0] ? rb->warning : NULL;
 }
 
 void mmr_rulebase_free(mmr_rulebase *rb)

@@ -322,6 +322,8 @@ CODESTARTnewActInst
 			      pData->rulebase_path, err);
 		ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
 	}
+	if (pData->rb != NULL && mmr_rulebase_warning(pData->rb) != NULL)
+		parser_warnmsg("mmriskscore: parameter 'rulebase': %s", mmr_rulebase_warning(pData->rb));
 	if ((pData->engine = mmr_engine_new(&pData->cfg, err, sizeof(err))) == NULL) {
 		parser_errmsg("mmriskscore: %s", err);
 		ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
@@ -527,6 +529,9 @@ CODESTARTdoHUP
 			STATSCOUNTER_INC(pData->ctrReloads, pData->mutCtrReloads);
 			LogMsg(0, RS_RET_OK, LOG_INFO, "mmriskscore: HUP: rulebase '%s' reloaded",
 			       pData->rulebase_path);
+			if (mmr_rulebase_warning(fresh) != NULL)
+				LogMsg(0, RS_RET_OK, LOG_WARNING, "mmriskscore: %s",
+				       mmr_rulebase_warning(fresh));
 		}
 	}
 ENDdoHUP

@@ -12,6 +12,11 @@ typedef struct mmr_rulebase mmr_rulebase;
 mmr_rulebase *mmr_rulebase_load(const char *path, char *err, size_t errlen);
 void mmr_rulebase_free(mmr_rulebase *rb);
 
+/* A warning about the loaded rulebase worth showing the admin once, or NULL. Today: the
+ * rulebase defines user-defined types while the liblognorm in use leaks memory whenever such
+ * a type fails to match (liblognorm <= 2.0.6, its issue #223). */
+const char *mmr_rulebase_warning(const mmr_rulebase *rb);
+
 /* Parses s (len bytes). Returns the fields (caller owns) when a rule matched, else NULL. */
 struct json_object *mmr_rulebase_parse(mmr_rulebase *rb, const char *s, size_t len);
 
