@@ -335,6 +335,10 @@ CODESTARTnewActInst
 	CHKiRet(setup_stats(pData));
 
 CODE_STD_FINALIZERnewActInst
+	/* rsyslog names unknown parameters only for actions that were created: when we fail,
+	 * name them ourselves, or a typo ("rulebsae") hides behind the error it causes. */
+	if (iRet != RS_RET_OK && lst != NULL)
+		nvlstChkUnused(lst);
 	cnfparamvalsDestruct(pvals, &actpblk);
 ENDnewActInst
 
@@ -527,10 +531,10 @@ CODESTARTdoHUP
 			pthread_rwlock_unlock(&pData->rb_lock);
 			mmr_rulebase_free(old);
 			STATSCOUNTER_INC(pData->ctrReloads, pData->mutCtrReloads);
-			LogMsg(0, RS_RET_OK, LOG_INFO, "mmriskscore: HUP: rulebase '%s' reloaded",
+			LogMsg(0, NO_ERRCODE, LOG_INFO, "mmriskscore: HUP: rulebase '%s' reloaded",
 			       pData->rulebase_path);
 			if (mmr_rulebase_warning(fresh) != NULL)
-				LogMsg(0, RS_RET_OK, LOG_WARNING, "mmriskscore: %s",
+				LogMsg(0, NO_ERRCODE, LOG_WARNING, "mmriskscore: %s",
 				       mmr_rulebase_warning(fresh));
 		}
 	}

@@ -1,0 +1,101 @@
+#!/bin/bash
+# `rsyslogd -N1` must reject every bad mmriskscore parameter with a message that names the
+# parameter (DESIGN §3.1) and accept good configs. Each case is a config of its own with a
+# second, valid action, so that the non-zero exit comes from the bad parameter and not from
+# "no active actions". Finally statefile="..." must start with a warning saying that it is not
+# active yet: rsyslogd -N1 prints only errors, so that case runs rsyslogd for real and reads the
+# warning from the internal log.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+. "$(dirname "$0")/lib.sh"
+
+mmr_init
+rb=$MMR_WORK/ok.rulebase
+cat >"$rb" <<'EOF'
+version=2
+rule=auth,success:sshd[%-:number%]: Accepted %auth_method:word% for %user:word% from %src_ip:ipv4% port %src_port:number% ssh2%-:rest%
+EOF
+# A syntax error liblognorm reports: an unknown field type in a rule.
+cat >"$MMR_WORK/broken.rulebase" <<'EOF'
+version=2
+rule=auth,success:sshd[%-:number%]: Accepted %auth_method:word% for %user:nosuchtype% from %src_ip:ipv4%
+EOF
+
+ncase=0
+failures=()
+# check NAME EXPECT ACTION-PARAMS...: EXPECT is "ok" (exit 0) or "fail:NEEDLE" (non-zero exit
+# and NEEDLE in the output); the remaining words are the action's parameters. A case that
+# does not behave is recorded (with rsyslogd's output) and the others still run.
+check() {
+	local name=$1 expect=$2 conf out rc why=
+	shift 2
+	ncase=$((ncase + 1))
+	conf=$MMR_WORK/case$ncase.conf
+	out=$MMR_WORK/case$ncase.out
+	cat >"$conf" <<EOF
+global(workDirectory="$MMR_WORK/spool")
+module(load="$MMR_MODULE")
+action(type="mmriskscore" $*)
+action(type="omfile" file="$MMR_WORK/never-written.log")
+EOF
+	"$MMR_RSYSLOGD" -N1 -f "$conf" >"$out" 2>&1
+	rc=$?
+	case $expect in
+	ok)
+		[ "$rc" = 0 ] || why="expected rsyslogd -N1 to accept { $* } (exit 0), saw exit $rc"
+		;;
+	fail:*)
+		if [ "$rc" = 0 ]; then
+			why="expected rsyslogd -N1 to reject { $* } (non-zero exit), saw exit 0"
+		elif ! grep -qF -- "${expect#fail:}" "$out"; then
+			why="expected the error output for { $* } to name '${expect#fail:}', it does not"
+		fi
+		;;
+	esac
+	if [ -n "$why" ]; then
+		failures+=("$name: $why
+$(grep -v 'config validation run\|End of config validation' "$out" | sed 's/^/    | /' | cut -c1-300)")
+	fi
+}
+
+check "good config" ok "rulebase=\"$rb\""
+check "good config, all tuning parameters" ok "rulebase=\"$rb\" container=\"\$!r\" eventcontainer=\"\$.ev\"
+	parse.input=\"msg\" corporatenetworks=[\"10.0.0.0/8\", \"2001:db8::/32\", \"192.0.2.7\"]
+	learning.minevents=\"5\" learning.mindays=\"0\" userscore.halflife=\"3600\" farm.minusers=\"2\"
+	farm.window=\"60\" failburst.user.count=\"32\" failburst.ip.count=\"2\" failburst.window=\"1\"
+	state.maxusers=\"16\" state.maxips=\"16\" statsname=\"risk-x\""
+check "good config, parsedfields" ok 'parsedfields="$!"'
+check "unknown parameter (typo of an optional one)" fail:farm.minuser "rulebase=\"$rb\" farm.minuser=\"3\""
+check "unknown parameter (typo of rulebase)" fail:rulebsae "rulebsae=\"$rb\""
+check "neither rulebase nor parsedfields" fail:parsedfields 'container="$!risk"'
+check "neither rulebase nor parsedfields" fail:rulebase 'container="$!risk"'
+check "both rulebase and parsedfields" fail:parsedfields "rulebase=\"$rb\" parsedfields=\"\$!\""
+check "rulebase file missing" fail:rulebase "rulebase=\"$MMR_WORK/no-such.rulebase\""
+check "rulebase file missing (path named)" fail:"$MMR_WORK/no-such.rulebase" "rulebase=\"$MMR_WORK/no-such.rulebase\""
+check "rulebase with a syntax error" fail:rulebase "rulebase=\"$MMR_WORK/broken.rulebase\""
+check "rulebase with a syntax error (file named)" fail:broken.rulebase "rulebase=\"$MMR_WORK/broken.rulebase\""
+check "container not a variable" fail:container "rulebase=\"$rb\" container=\"risk\""
+check "eventcontainer a global variable" fail:eventcontainer "rulebase=\"$rb\" eventcontainer=\"\$/ev\""
+check "parse.input bogus" fail:parse.input "rulebase=\"$rb\" parse.input=\"bogus\""
+check "parsedfields not a variable" fail:parsedfields 'parsedfields="fields"'
+check "corporatenetworks prefix /33" fail:corporatenetworks "rulebase=\"$rb\" corporatenetworks=[\"10.0.0.0/33\"]"
+check "corporatenetworks not an IP" fail:corporatenetworks "rulebase=\"$rb\" corporatenetworks=[\"not-an-ip\"]"
+check "farm.minusers out of range" fail:farm.minusers "rulebase=\"$rb\" farm.minusers=\"1\""
+check "failburst.user.count out of range" fail:failburst.user.count "rulebase=\"$rb\" failburst.user.count=\"100\""
+check "farm.window negative" fail:farm.window "rulebase=\"$rb\" farm.window=\"-5\""
+
+# statefile: accepted by -N1, and at startup a warning that says it is not active yet
+check "statefile accepted" ok "rulebase=\"$rb\" statefile=\"$MMR_WORK/state.bin\""
+mmr_write_conf "$MMR_WORK/statefile.conf" <<EOF
+ruleset(name="main") {
+	action(type="mmriskscore" rulebase="$rb" statefile="$MMR_WORK/state.bin")
+}
+EOF
+mmr_start
+mmr_wait_internal "warning .*statefile.*not active" 10
+mmr_stop
+
+if [ ${#failures[@]} -gt 0 ]; then
+	printf '%s\n' "${failures[@]}" >&2
+	mmr_fail "${#failures[@]} of $ncase configs did not behave (listed above)"
+fi
+mmr_pass "$ncase configs: bad ones rejected naming the parameter, good ones accepted; statefile warns at startup"
