@@ -39,7 +39,7 @@ run_check() { # $1 = build dir, $2 = label
 	fi
 	# Say why anything was skipped: a skip must never hide a missing setup step.
 	for t in $(grep -E '^SKIP:' "$dir/check.out" | awk '{print $2}'); do
-		echo "  skipped $t: $(grep -m1 -i 'skip' "$dir/$t.log" 2>/dev/null)"
+		echo "  skipped $t: $(grep -m1 '^SKIP' "$dir/${t%.sh}.log" 2>/dev/null)"
 	done
 }
 
