@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include <cmocka.h>
+
+#include "unit_support.h"
 #include <json.h>
 
 #include "mmriskscore/event.h"
@@ -30,18 +32,6 @@ static mmr_canon_status canon(const char *json, mmr_event *ev)
 	return st;
 }
 
-static int64_t utc(int y, int mon, int d, int h, int mi, int s)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	return (int64_t)timegm(&tm);
-}
 
 /* ---- action / outcome ------------------------------------------------------------------ */
 
@@ -330,7 +320,7 @@ static void test_event_time_from_log(void **state)
 			       &ev),
 			 MMR_CANON_OK);
 	assert_true(ev.time_from_log);
-	assert_int_equal(ev.time, utc(2026, 11, 27, 10, 0, 0));
+	assert_int_equal(ev.time, civil_utc(2026, 11, 27, 10, 0, 0));
 }
 
 static void test_event_time_fallback(void **state)

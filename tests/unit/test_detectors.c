@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "unit_support.h"
 #include <json.h>
 
 #include "mmriskscore/engine.h"
@@ -35,38 +37,6 @@
 #define BURST_IP "auth.failure_burst.source_ip"
 #define SHARED "network.shared_source_ip"
 
-typedef struct {
-	mmr_config cfg;
-	mmr_engine *e;
-} fixture;
-
-static int setup(void **state)
-{
-	fixture *f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return -1;
-	mmr_config_init(&f->cfg);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-	mmr_engine_free(f->e);
-	mmr_config_clear(&f->cfg);
-	free(f);
-	return 0;
-}
-
-static mmr_engine *start(fixture *f)
-{
-	char err[256] = "";
-	f->e = mmr_engine_new(&f->cfg, err, sizeof(err));
-	if (f->e == NULL)
-		fail_msg("mmr_engine_new: %s", err);
-	return f->e;
-}
 
 static mmr_event mk(const char *user, mmr_action action, mmr_outcome outcome, const char *ip,
 		    int64_t t)

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "unit_support.h"
 
 #include "mmriskscore/engine.h"
 
@@ -55,6 +58,7 @@ typedef struct {
 	long processed;
 	long failures;
 	char error[256];
+	bool caps_tight; /* caps small enough that eviction may hit the private burst */
 } job;
 
 static void ip_of(unsigned k, mmr_ip *ip)
@@ -139,7 +143,10 @@ static void *worker(void *arg)
 				bool fired = false;
 				for (int q = 0; q < r.n_reasons; q++)
 					fired |= strcmp(r.reasons[q].rule, "auth.failure_burst.user") == 0;
-				if (fired != (k == 4)) {
+				/* under a small cap another thread may evict solo between its failures
+				 * (LRU, by design): then the burst restarts and may not fire, but it
+				 * must never fire early */
+				if (fired ? k != 4 : (k == 4 && !j->caps_tight)) {
 					snprintf(j->error, sizeof(j->error),
 						 "%s: failure %d of a private burst %s", solo, k + 1,
 						 fired ? "fired early" : "did not fire");
@@ -151,7 +158,8 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static long run_threads(mmr_engine *e, unsigned users, unsigned ips, long *failures)
+static long run_threads(mmr_engine *e, unsigned users, unsigned ips, long *failures,
+			bool caps_tight)
 {
 	pthread_t th[NTHREADS];
 	job jobs[NTHREADS];
@@ -164,6 +172,7 @@ static long run_threads(mmr_engine *e, unsigned users, unsigned ips, long *failu
 		jobs[t].n = n;
 		jobs[t].users = users;
 		jobs[t].ips = ips;
+		jobs[t].caps_tight = caps_tight;
 		assert_int_equal(pthread_create(&th[t], NULL, worker, &jobs[t]), 0);
 	}
 	for (int t = 0; t < NTHREADS; t++)
@@ -184,38 +193,6 @@ static long expected_events(void)
 	return NTHREADS * (n + 1 + 5 * (n / 1000));
 }
 
-typedef struct {
-	mmr_config cfg;
-	mmr_engine *e;
-} fixture;
-
-static int setup(void **state)
-{
-	fixture *f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return -1;
-	mmr_config_init(&f->cfg);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-	mmr_engine_free(f->e);
-	mmr_config_clear(&f->cfg);
-	free(f);
-	return 0;
-}
-
-static mmr_engine *start(fixture *f)
-{
-	char err[256] = "";
-	f->e = mmr_engine_new(&f->cfg, err, sizeof(err));
-	if (f->e == NULL)
-		fail_msg("mmr_engine_new: %s", err);
-	return f->e;
-}
 
 static void test_concurrent_invariants(void **state)
 {
@@ -223,7 +200,7 @@ static void test_concurrent_invariants(void **state)
 	mmr_engine *e = start(f);
 	const unsigned users = scaled(1000, 20), ips = scaled(600, 40);
 	long failures;
-	long processed = run_threads(e, users, ips, &failures);
+	long processed = run_threads(e, users, ips, &failures, false);
 
 	assert_int_equal(failures, 0);
 	assert_int_equal(processed, expected_events());
@@ -276,7 +253,7 @@ static void test_concurrent_with_small_caps(void **state)
 	f->cfg.max_ips = 100;
 	mmr_engine *e = start(f);
 	long failures;
-	long processed = run_threads(e, users, ips, &failures);
+	long processed = run_threads(e, users, ips, &failures, true);
 
 	assert_int_equal(failures, 0);
 	assert_int_equal(processed, expected_events());
@@ -305,7 +282,7 @@ static void test_concurrent_cap_multiple_of_stripes(void **state)
 	f->cfg.max_users = cap;
 	mmr_engine *e = start(f);
 	long failures;
-	run_threads(e, users, 300, &failures);
+	run_threads(e, users, 300, &failures, true);
 	assert_int_equal(failures, 0);
 	mmr_stats st;
 	mmr_engine_stats(e, &st);

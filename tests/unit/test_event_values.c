@@ -14,22 +14,12 @@
 
 #include <cmocka.h>
 
+#include "unit_support.h"
+
 #include "mmriskscore/event.h"
 
 /* ---- oracles ---------------------------------------------------------------------------- */
 
-static int64_t civil_utc(int y, int mon, int d, int h, int mi, int s)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	return (int64_t)timegm(&tm);
-}
 
 static void assert_time(const char *text, int64_t expected)
 {

@@ -17,7 +17,9 @@
 
 #include "mmriskscore/event.h"
 
-struct json_object;
+/* libfastjson (the JSON library rsyslog and liblognorm use) names its type fjson_object and
+ * #defines json_object to it; naming the real tag keeps this header order-independent. */
+struct fjson_object;
 typedef struct mmr_netlist mmr_netlist;
 
 typedef struct mmr_config {
@@ -77,7 +79,7 @@ int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out);
 const char *mmr_level_name(int score);
 
 /* {"user","score","level","user_score","user_level","reasons":[...],"learning"} */
-struct json_object *mmr_result_to_json(const mmr_result *r);
+struct fjson_object *mmr_result_to_json(const mmr_result *r);
 
 typedef struct mmr_stats {
 	uint64_t events_scored;

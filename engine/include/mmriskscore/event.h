@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <stddef.h>
 
-struct json_object;
+/* libfastjson (the JSON library rsyslog and liblognorm use) names its type fjson_object and
+ * #defines json_object to it; naming the real tag keeps this header order-independent. */
+struct fjson_object;
 
 typedef enum {
 	MMR_ACTION_NONE = 0,
@@ -81,11 +83,11 @@ void mmr_event_init(mmr_event *ev);
 
 /* Fill ev from parsed fields (liblognorm output or any JSON object with canonical names).
  * fallback_time is used when the fields carry no parsable event_time. Never allocates. */
-mmr_canon_status mmr_event_from_fields(mmr_event *ev, struct json_object *fields,
+mmr_canon_status mmr_event_from_fields(mmr_event *ev, struct fjson_object *fields,
 				       const mmr_user_norm *norm, int64_t fallback_time);
 
 /* Canonical JSON of ev (only present fields); caller owns the result. */
-struct json_object *mmr_event_to_json(const mmr_event *ev);
+struct fjson_object *mmr_event_to_json(const mmr_event *ev);
 
 const char *mmr_action_name(mmr_action a);
 mmr_action mmr_action_from_name(const char *s);

@@ -5,7 +5,9 @@
 
 #include <stddef.h>
 
-struct json_object;
+/* libfastjson (the JSON library rsyslog and liblognorm use) names its type fjson_object and
+ * #defines json_object to it; naming the real tag keeps this header order-independent. */
+struct fjson_object;
 typedef struct mmr_rulebase mmr_rulebase;
 
 /* Loads path. On failure returns NULL with liblognorm's complaint in err. */
@@ -18,6 +20,6 @@ void mmr_rulebase_free(mmr_rulebase *rb);
 const char *mmr_rulebase_warning(const mmr_rulebase *rb);
 
 /* Parses s (len bytes). Returns the fields (caller owns) when a rule matched, else NULL. */
-struct json_object *mmr_rulebase_parse(mmr_rulebase *rb, const char *s, size_t len);
+struct fjson_object *mmr_rulebase_parse(mmr_rulebase *rb, const char *s, size_t len);
 
 #endif
