@@ -75,6 +75,10 @@ function inline_alt(tname, field,   i, b, list, outer, inner) {
 	}
 	n = index($0, ":")
 	head = substr($0, 1, n)
+	# where the author wrote it: tools print this when a sample line fails
+	src = FILENAME
+	sub(/^.*\//, "", src)
+	printf "#@ %s:%d\n", src, FNR
 	top = 0
 	work[++top] = substr($0, n + 1)
 	while (top > 0) {

@@ -6,8 +6,11 @@
  */
 #include <errno.h>
 #include <json.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mmriskscore/event.h"
 
@@ -22,6 +25,7 @@ static const char *const action_names[MMR_ACTION_COUNT_] = {
 	[MMR_ACTION_PRIVILEGE] = "privilege",
 	[MMR_ACTION_ACCOUNT] = "account",
 	[MMR_ACTION_LOGOUT] = "logout",
+	[MMR_ACTION_VPN_STATS] = "vpn_stats",
 };
 
 const char *mmr_action_name(mmr_action a)
@@ -55,37 +59,78 @@ void mmr_event_init(mmr_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->src_port = -1;
-	ev->bytes_in = ev->bytes_out = ev->duration = -1;
+	ev->bytes_in = ev->bytes_out = ev->duration = ev->as_number = -1;
+	ev->is_proxy = -1;
 }
 
-static const char *field_str(struct json_object *fields, const char *name)
+/* The canonical fields a rule or mapping may set, in output order. One table drives
+ * parsing (mmr_event_set_field), printing (mmr_event_to_json) and validation of mappings. */
+typedef enum { F_USER, F_STR, F_IP, F_PORT, F_COUNT, F_DURATION, F_TIME, F_BOOL } field_kind;
+
+typedef struct {
+	const char *name;
+	field_kind kind;
+	size_t off, size;
+} canon_field;
+
+#define STR(f) F_STR, offsetof(mmr_event, f), sizeof(((mmr_event *)0)->f)
+#define AT(f) offsetof(mmr_event, f), 0
+static const canon_field canon_fields[] = {
+	{"user", F_USER, 0, 0},
+	{"src_ip", F_IP, AT(src_ip)},
+	{"src_port", F_PORT, AT(src_port)},
+	{"assigned_ip", F_IP, AT(assigned_ip)},
+	{"target", STR(target)},
+	{"device", STR(device)},
+	{"user_agent", STR(user_agent)},
+	{"auth_method", STR(auth_method)},
+	{"mfa_factor", STR(mfa_factor)},
+	{"group", STR(group)},
+	{"session_id", STR(session_id)},
+	{"reason", STR(reason)},
+	{"host", STR(host)},
+	{"geo_country", STR(geo_country)},
+	{"geo_city", STR(geo_city)},
+	{"as_number", F_COUNT, AT(as_number)},
+	{"as_org", STR(as_org)},
+	{"is_proxy", F_BOOL, AT(is_proxy)},
+	{"bytes_in", F_COUNT, AT(bytes_in)},
+	{"bytes_out", F_COUNT, AT(bytes_out)},
+	{"duration", F_DURATION, AT(duration)},
+	{"event_time", F_TIME, AT(time)},
+};
+#undef STR
+#undef AT
+#define N_FIELDS (sizeof(canon_fields) / sizeof(canon_fields[0]))
+
+static const canon_field *find_field(const char *name)
 {
-	struct json_object *v;
-	if (!json_object_object_get_ex(fields, name, &v) || v == NULL)
+	for (size_t i = 0; i < N_FIELDS; i++)
+		if (strcmp(canon_fields[i].name, name) == 0)
+			return &canon_fields[i];
+	return NULL;
+}
+
+bool mmr_event_field_known(const char *name)
+{
+	return find_field(name) != NULL || strcmp(name, "action") == 0 ||
+	       strcmp(name, "outcome") == 0;
+}
+
+/* Scalar text of a JSON value; NULL for objects, arrays and null. */
+static const char *scalar_str(struct json_object *v)
+{
+	if (v == NULL)
 		return NULL;
-	if (json_object_get_type(v) == json_type_object || json_object_get_type(v) == json_type_array)
+	enum json_type t = json_object_get_type(v);
+	if (t == json_type_object || t == json_type_array || t == json_type_null)
 		return NULL;
 	return json_object_get_string(v);
 }
 
-static void copy_field(struct json_object *fields, const char *name, char *dst, size_t len)
+/* Non-negative integer from a number or a numeric string; -1 when not a number. */
+static int64_t count_value(struct json_object *v)
 {
-	const char *s = field_str(fields, name);
-	if (s == NULL)
-		return;
-	size_t n = strlen(s);
-	if (n >= len)
-		n = len - 1;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-}
-
-/* Non-negative integer from a number or a numeric string; -1 when absent or not a number. */
-static int64_t field_count(struct json_object *fields, const char *name)
-{
-	struct json_object *v;
-	if (!json_object_object_get_ex(fields, name, &v) || v == NULL)
-		return -1;
 	if (json_object_get_type(v) == json_type_int) {
 		int64_t n = json_object_get_int64(v);
 		return n >= 0 ? n : -1;
@@ -99,6 +144,123 @@ static int64_t field_count(struct json_object *fields, const char *name)
 	errno = 0;
 	long long n = strtoll(s, &end, 10);
 	return (*end == '\0' && n >= 0 && errno != ERANGE) ? n : -1;
+}
+
+static int bool_value(struct json_object *v)
+{
+	if (json_object_get_type(v) == json_type_boolean)
+		return json_object_get_boolean(v) ? 1 : 0;
+	const char *s = scalar_str(v);
+	if (s == NULL)
+		return -1;
+	if (!strcasecmp(s, "true") || !strcmp(s, "1") || !strcasecmp(s, "yes"))
+		return 1;
+	if (!strcasecmp(s, "false") || !strcmp(s, "0") || !strcasecmp(s, "no"))
+		return 0;
+	return -1;
+}
+
+static void set_user(mmr_event *ev, const char *s, const mmr_user_norm *norm)
+{
+	mmr_user_normalize(s, norm, ev->user, sizeof(ev->user), &ev->user_truncated);
+	size_t ul = strlen(ev->user);
+	bool only_cut = ev->user_truncated && strncmp(s, ev->user, ul) == 0;
+	ev->user_raw[0] = '\0';
+	if (strcmp(s, ev->user) != 0 && !only_cut) {
+		size_t n = strlen(s);
+		if (n >= sizeof(ev->user_raw))
+			n = sizeof(ev->user_raw) - 1;
+		memcpy(ev->user_raw, s, n);
+		ev->user_raw[n] = '\0';
+	}
+}
+
+static int set_field(mmr_event *ev, const canon_field *f, struct json_object *v,
+		     const mmr_user_norm *norm)
+{
+	char *base = (char *)ev;
+	const char *s;
+	int64_t n;
+
+	switch (f->kind) {
+	case F_USER:
+		if ((s = scalar_str(v)) == NULL || *s == '\0')
+			return -1;
+		set_user(ev, s, norm);
+		return 0;
+	case F_STR: {
+		if ((s = scalar_str(v)) == NULL)
+			return -1;
+		size_t len = strlen(s);
+		if (len >= f->size)
+			len = f->size - 1;
+		memcpy(base + f->off, s, len);
+		base[f->off + len] = '\0';
+		return 0;
+	}
+	case F_IP:
+		if ((s = scalar_str(v)) == NULL)
+			return -1;
+		return mmr_ip_parse(s, (mmr_ip *)(base + f->off));
+	case F_PORT:
+		if ((n = count_value(v)) < 0 || n > 65535)
+			return -1;
+		*(int32_t *)(base + f->off) = (int32_t)n;
+		return 0;
+	case F_COUNT:
+		if ((n = count_value(v)) < 0)
+			return -1;
+		*(int64_t *)(base + f->off) = n;
+		return 0;
+	case F_DURATION:
+		if ((n = count_value(v)) < 0 &&
+		    ((s = scalar_str(v)) == NULL || mmr_duration_parse(s, &n) != 0))
+			return -1;
+		ev->duration = n;
+		return 0;
+	case F_TIME:
+		if (json_object_get_type(v) == json_type_int) {
+			char buf[32];
+			snprintf(buf, sizeof(buf), "%lld", (long long)json_object_get_int64(v));
+			if (mmr_time_parse(buf, &ev->time) != 0)
+				return -1;
+		} else if ((s = scalar_str(v)) == NULL || mmr_time_parse(s, &ev->time) != 0) {
+			return -1;
+		}
+		ev->time_from_log = true;
+		return 0;
+	case F_BOOL: {
+		int b = bool_value(v);
+		if (b < 0)
+			return -1;
+		ev->is_proxy = (int8_t)b;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+int mmr_event_set_field(mmr_event *ev, const char *name, struct json_object *value,
+			const mmr_user_norm *norm)
+{
+	const char *s;
+	if (value == NULL)
+		return -1;
+	if (strcmp(name, "action") == 0) {
+		mmr_action a;
+		if ((s = scalar_str(value)) == NULL || (a = mmr_action_from_name(s)) == MMR_ACTION_NONE)
+			return -1;
+		ev->action = a;
+		return 0;
+	}
+	if (strcmp(name, "outcome") == 0) {
+		if ((s = scalar_str(value)) == NULL)
+			return -1;
+		ev->outcome = outcome_from_name(s);
+		return 0;
+	}
+	const canon_field *f = find_field(name);
+	return f ? set_field(ev, f, value, norm) : -1;
 }
 
 static void apply_tags(mmr_event *ev, struct json_object *fields)
@@ -123,7 +285,7 @@ static void apply_tags(mmr_event *ev, struct json_object *fields)
 mmr_canon_status mmr_event_from_fields(mmr_event *ev, struct json_object *fields,
 				       const mmr_user_norm *norm, int64_t fallback_time)
 {
-	const char *s;
+	struct json_object *v;
 
 	mmr_event_init(ev);
 	ev->time = fallback_time;
@@ -131,95 +293,76 @@ mmr_canon_status mmr_event_from_fields(mmr_event *ev, struct json_object *fields
 		return MMR_CANON_NOT_IDENTITY;
 
 	apply_tags(ev, fields);
-	if ((s = field_str(fields, "action")) != NULL)
-		ev->action = mmr_action_from_name(s);
-	if ((s = field_str(fields, "outcome")) != NULL)
-		ev->outcome = outcome_from_name(s);
+	if (json_object_object_get_ex(fields, "action", &v))
+		mmr_event_set_field(ev, "action", v, norm);
+	if (json_object_object_get_ex(fields, "outcome", &v))
+		mmr_event_set_field(ev, "outcome", v, norm);
+	for (size_t i = 0; i < N_FIELDS; i++)
+		if (json_object_object_get_ex(fields, canon_fields[i].name, &v))
+			set_field(ev, &canon_fields[i], v, norm);
+	return mmr_event_status(ev);
+}
 
-	if ((s = field_str(fields, "user")) != NULL) {
-		mmr_user_normalize(s, norm, ev->user, sizeof(ev->user), &ev->user_truncated);
-		size_t ul = strlen(ev->user);
-		bool only_cut = ev->user_truncated && strncmp(s, ev->user, ul) == 0;
-		if (strcmp(s, ev->user) != 0 && !only_cut) {
-			size_t n = strlen(s);
-			if (n >= sizeof(ev->user_raw))
-				n = sizeof(ev->user_raw) - 1;
-			memcpy(ev->user_raw, s, n);
-			ev->user_raw[n] = '\0';
-		}
-	}
-	if ((s = field_str(fields, "src_ip")) != NULL)
-		mmr_ip_parse(s, &ev->src_ip);
-	if ((s = field_str(fields, "assigned_ip")) != NULL)
-		mmr_ip_parse(s, &ev->assigned_ip);
-	int64_t port = field_count(fields, "src_port");
-	ev->src_port = (port >= 0 && port <= 65535) ? (int32_t)port : -1;
-	copy_field(fields, "target", ev->target, sizeof(ev->target));
-	copy_field(fields, "device", ev->device, sizeof(ev->device));
-	copy_field(fields, "auth_method", ev->auth_method, sizeof(ev->auth_method));
-	copy_field(fields, "mfa_factor", ev->mfa_factor, sizeof(ev->mfa_factor));
-	copy_field(fields, "group", ev->group, sizeof(ev->group));
-	copy_field(fields, "session_id", ev->session_id, sizeof(ev->session_id));
-	copy_field(fields, "reason", ev->reason, sizeof(ev->reason));
-	ev->bytes_in = field_count(fields, "bytes_in");
-	ev->bytes_out = field_count(fields, "bytes_out");
-	if ((ev->duration = field_count(fields, "duration")) < 0 &&
-	    (s = field_str(fields, "duration")) != NULL && mmr_duration_parse(s, &ev->duration) != 0)
-		ev->duration = -1;
-	if ((s = field_str(fields, "event_time")) != NULL && mmr_time_parse(s, &ev->time) == 0)
-		ev->time_from_log = true;
-
+mmr_canon_status mmr_event_status(const mmr_event *ev)
+{
 	if (ev->action == MMR_ACTION_NONE || ev->user[0] == '\0')
 		return MMR_CANON_NOT_IDENTITY;
 	return MMR_CANON_OK;
 }
 
-static void put_str(struct json_object *o, const char *k, const char *v)
-{
-	if (v[0] != '\0')
-		json_object_object_add(o, k, json_object_new_string(v));
-}
-
-static void put_count(struct json_object *o, const char *k, int64_t v)
-{
-	if (v >= 0)
-		json_object_object_add(o, k, json_object_new_int64(v));
-}
-
-static void put_ip(struct json_object *o, const char *k, const mmr_ip *ip)
-{
-	char buf[64];
-	if (ip->family && mmr_ip_format(ip, buf, sizeof(buf)) == 0)
-		json_object_object_add(o, k, json_object_new_string(buf));
-}
-
 struct json_object *mmr_event_to_json(const mmr_event *ev)
 {
 	struct json_object *o = json_object_new_object();
+	const char *base = (const char *)ev;
+	char buf[64];
+
 	if (o == NULL)
 		return NULL;
-	put_str(o, "action", mmr_action_name(ev->action));
-	put_str(o, "outcome", mmr_outcome_name(ev->outcome));
-	put_str(o, "user", ev->user);
-	put_str(o, "user_raw", ev->user_raw);
-	put_ip(o, "src_ip", &ev->src_ip);
-	put_count(o, "src_port", ev->src_port);
-	put_ip(o, "assigned_ip", &ev->assigned_ip);
-	put_str(o, "target", ev->target);
-	put_str(o, "device", ev->device);
-	put_str(o, "auth_method", ev->auth_method);
-	put_str(o, "mfa_factor", ev->mfa_factor);
-	put_str(o, "group", ev->group);
-	put_str(o, "session_id", ev->session_id);
-	put_str(o, "reason", ev->reason);
-	put_str(o, "host", ev->host);
-	put_count(o, "bytes_in", ev->bytes_in);
-	put_count(o, "bytes_out", ev->bytes_out);
-	put_count(o, "duration", ev->duration);
-	if (ev->time_from_log) {
-		char buf[32];
-		mmr_time_format(ev->time, buf, sizeof(buf));
-		put_str(o, "event_time", buf);
+	json_object_object_add(o, "action", json_object_new_string(mmr_action_name(ev->action)));
+	json_object_object_add(o, "outcome", json_object_new_string(mmr_outcome_name(ev->outcome)));
+	for (size_t i = 0; i < N_FIELDS; i++) {
+		const canon_field *f = &canon_fields[i];
+		struct json_object *v = NULL;
+		int64_t n;
+		switch (f->kind) {
+		case F_USER: /* the key, then the name as logged when it differs */
+			if (ev->user[0])
+				json_object_object_add(o, "user", json_object_new_string(ev->user));
+			if (ev->user_raw[0])
+				json_object_object_add(o, "user_raw",
+						       json_object_new_string(ev->user_raw));
+			continue;
+		case F_STR:
+			if (base[f->off] != '\0')
+				v = json_object_new_string(base + f->off);
+			break;
+		case F_IP:
+			if (((const mmr_ip *)(base + f->off))->family &&
+			    mmr_ip_format((const mmr_ip *)(base + f->off), buf, sizeof(buf)) == 0)
+				v = json_object_new_string(buf);
+			break;
+		case F_PORT:
+			if ((n = *(const int32_t *)(base + f->off)) >= 0)
+				v = json_object_new_int64(n);
+			break;
+		case F_COUNT:
+		case F_DURATION:
+			if ((n = *(const int64_t *)(base + f->off)) >= 0)
+				v = json_object_new_int64(n);
+			break;
+		case F_TIME:
+			if (ev->time_from_log) {
+				mmr_time_format(ev->time, buf, sizeof(buf));
+				v = json_object_new_string(buf);
+			}
+			break;
+		case F_BOOL:
+			if (ev->is_proxy >= 0)
+				v = json_object_new_boolean(ev->is_proxy);
+			break;
+		}
+		if (v != NULL)
+			json_object_object_add(o, f->name, v);
 	}
 	return o;
 }

@@ -220,32 +220,10 @@ void mmr_time_format(int64_t t, char *buf, size_t len)
 		 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
 }
 
-/* Entity key rules (documented in rulebase/SCHEMA.md): trim blanks, ASCII lower-case, and with
- * strip_domain drop a "DOMAIN\" prefix and an "@domain" suffix, so that VPN, sshd and IdP
- * names of one person meet in one key. Bytes >= 0x80 are kept as they are. */
-void mmr_user_normalize(const char *raw, const mmr_user_norm *norm, char *out, size_t outlen,
-			bool *truncated)
+/* Copies [b, e) into out (outlen bytes) lower-cased (ASCII only; bytes >= 0x80 are kept), never
+ * cutting inside a UTF-8 sequence. Returns the bytes written. */
+static size_t put_lower(const char *b, const char *e, char *out, size_t outlen, bool *truncated)
 {
-	const char *b = raw, *e = raw + strlen(raw);
-
-	*truncated = false;
-	while (b < e && isspace((unsigned char)*b))
-		b++;
-	while (e > b && isspace((unsigned char)e[-1]))
-		e--;
-	if (norm->strip_domain) {
-		for (const char *q = e; q > b; q--)
-			if (q[-1] == '\\') {
-				b = q;
-				break;
-			}
-		for (const char *q = e; q > b; q--)
-			if (q[-1] == '@') {
-				if (q - 1 > b)
-					e = q - 1;
-				break;
-			}
-	}
 	size_t n = (size_t)(e - b);
 	if (n >= outlen) {
 		n = outlen - 1;
@@ -254,7 +232,7 @@ void mmr_user_normalize(const char *raw, const mmr_user_norm *norm, char *out, s
 		size_t k = n;
 		while (k > 0 && ((unsigned char)b[k] & 0xc0) == 0x80)
 			k--;
-		if (k < n || ((unsigned char)b[n] & 0xc0) == 0x80)
+		if (k < n)
 			n = k;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -262,4 +240,60 @@ void mmr_user_normalize(const char *raw, const mmr_user_norm *norm, char *out, s
 		out[i] = (char)(c < 0x80 ? tolower(c) : c);
 	}
 	out[n] = '\0';
+	return n;
+}
+
+/* Entity key rules (documented in rulebase/SCHEMA.md §4): trim blanks, ASCII lower-case, then
+ *  - strip_domain (default): drop a "DOMAIN\" prefix and an "@domain" suffix, so that the VPN's
+ *    "CORP\bob", the IdP's "bob@corp.example" and sshd's "bob" meet in one key "bob";
+ *  - otherwise keep the domain in one form: "CORP\bob" -> "bob@corp", "bob@corp.example" as is,
+ *    and a bare "bob" -> "bob@<default_domain>" when one is configured.
+ * An empty name after trimming stays empty (the event is then not an identity event). */
+void mmr_user_normalize(const char *raw, const mmr_user_norm *norm, char *out, size_t outlen,
+			bool *truncated)
+{
+	const char *b = raw, *e = raw + strlen(raw), *nt = NULL, *nt_end = NULL;
+
+	*truncated = false;
+	while (b < e && isspace((unsigned char)*b))
+		b++;
+	while (e > b && isspace((unsigned char)e[-1]))
+		e--;
+	for (const char *q = e; q > b; q--)
+		if (q[-1] == '\\') {
+			nt = b;
+			nt_end = q - 1;
+			b = q;
+			break;
+		}
+	const char *at = NULL;
+	for (const char *q = e; q > b; q--)
+		if (q[-1] == '@') {
+			if (q - 1 > b)
+				at = q - 1;
+			break;
+		}
+	if (norm->strip_domain) {
+		put_lower(b, at ? at : e, out, outlen, truncated);
+		return;
+	}
+	size_t n = put_lower(b, e, out, outlen, truncated);
+	if (at != NULL || n == 0 || *truncated)
+		return;
+	/* "CORP\bob" -> "bob@corp"; "bob" -> "bob@default" */
+	const char *db = nt, *de = nt_end;
+	char dflt[sizeof(norm->default_domain)];
+	if (nt == NULL || nt == nt_end) {
+		if (norm->default_domain[0] == '\0')
+			return;
+		snprintf(dflt, sizeof(dflt), "%s", norm->default_domain);
+		db = dflt;
+		de = dflt + strlen(dflt);
+	}
+	if (n + 1 + (size_t)(de - db) >= outlen) {
+		*truncated = true;
+		return;
+	}
+	out[n] = '@';
+	put_lower(db, de, out + n + 1, outlen - n - 1, truncated);
 }

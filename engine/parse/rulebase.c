@@ -38,6 +38,11 @@ static void collect_error(void *cookie, const char *msg, size_t len)
 
 mmr_rulebase *mmr_rulebase_load(const char *path, char *err, size_t errlen)
 {
+	return mmr_rulebase_load_flags(path, 0, err, errlen);
+}
+
+mmr_rulebase *mmr_rulebase_load_flags(const char *path, unsigned flags, char *err, size_t errlen)
+{
 	struct err_sink sink = {err, errlen};
 	mmr_rulebase *rb;
 
@@ -48,6 +53,8 @@ mmr_rulebase *mmr_rulebase_load(const char *path, char *err, size_t errlen)
 		free(rb);
 		return NULL;
 	}
+	if (flags & MMR_RB_EXPLAIN)
+		ln_setCtxOpts(rb->ctx, LN_CTXOPT_ADD_RULE_LOCATION);
 	current_sink = &sink;
 	ln_setErrMsgCB(rb->ctx, collect_error, &sink);
 	int r = ln_loadSamples(rb->ctx, path);
@@ -132,4 +139,34 @@ struct json_object *mmr_rulebase_parse(mmr_rulebase *rb, const char *s, size_t l
 		return NULL;
 	}
 	return fields;
+}
+
+void mmr_rulebase_rule_of(const mmr_rulebase *rb, struct json_object *fields, char *buf,
+			  size_t len)
+{
+	struct json_object *md, *rule, *loc, *file, *line;
+	(void)rb;
+	buf[0] = '\0';
+	if (!json_object_object_get_ex(fields, "metadata", &md) ||
+	    !json_object_object_get_ex(md, "rule", &rule) ||
+	    !json_object_object_get_ex(rule, "location", &loc) ||
+	    !json_object_object_get_ex(loc, "file", &file) ||
+	    !json_object_object_get_ex(loc, "line", &line))
+		return;
+	const char *fname = json_object_get_string(file);
+	int lineno = json_object_get_int(line);
+	snprintf(buf, len, "%s:%d", fname, lineno);
+	/* a compiled rulebase names the source rule in a "#@ file:line" line above it */
+	FILE *f = fopen(fname, "r");
+	if (f == NULL)
+		return;
+	char l[4096], marker[512] = "";
+	for (int n = 1; n < lineno && fgets(l, sizeof(l), f) != NULL; n++)
+		if (strncmp(l, "#@ ", 3) == 0) {
+			l[strcspn(l, "\r\n")] = '\0';
+			snprintf(marker, sizeof(marker), "%.500s", l + 3);
+		}
+	fclose(f);
+	if (marker[0])
+		snprintf(buf, len, "%s (compiled: %s:%d)", marker, fname, lineno);
 }

@@ -33,6 +33,8 @@
 
 #include "mmriskscore/engine.h"
 #include "mmriskscore/event.h"
+#include "mmriskscore/mapping.h"
+#include "mmriskscore/parse.h"
 #include "mmriskscore/rulebase.h"
 
 MODULE_TYPE_OUTPUT
@@ -46,6 +48,8 @@ typedef enum { INPUT_TAGMSG, INPUT_MSG, INPUT_RAWMSG } parse_input_t;
 
 typedef struct _instanceData {
 	char *rulebase_path;
+	char *mappings_path;
+	mmr_mappings *maps;     /* read-only after config */
 	uchar *container;      /* "!risk": msgAddJSON wants the name without '$' */
 	uchar *eventcontainer; /* NULL: canonical fields not added */
 	msgPropDescr_t *parsed; /* parsedfields: read fields instead of parsing */
@@ -90,7 +94,9 @@ static struct cnfparamdescr actpdescr[] = {
 	{"container", eCmdHdlrString, 0},
 	{"eventcontainer", eCmdHdlrString, 0},
 	{"parse.input", eCmdHdlrString, 0},
-	{"user.stripdomain", eCmdHdlrBinary, 0},
+	{"mappings", eCmdHdlrString, 0},
+	{"user.domain", eCmdHdlrString, 0},
+	{"user.defaultdomain", eCmdHdlrString, 0},
 	{"corporatenetworks", eCmdHdlrArray, 0},
 	{"learning.minevents", eCmdHdlrPositiveInt, 0},
 	{"learning.mindays", eCmdHdlrNonNegInt, 0},
@@ -156,6 +162,8 @@ CODESTARTfreeInstance
 		statsobj.Destruct(&pData->stats);
 	mmr_engine_free(pData->engine);
 	mmr_rulebase_free(pData->rb);
+	mmr_mappings_free(pData->maps);
+	free(pData->mappings_path);
 	mmr_config_clear(&pData->cfg);
 	pthread_rwlock_destroy(&pData->rb_lock);
 	if (pData->parsed != NULL) {
@@ -259,8 +267,31 @@ CODESTARTnewActInst
 				ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
 			}
 			free(v);
-		} else if (!strcmp(name, "user.stripdomain")) {
-			pData->cfg.user_norm.strip_domain = pvals[i].val.d.n != 0;
+		} else if (!strcmp(name, "mappings")) {
+			pData->mappings_path = es_str2cstr(pvals[i].val.d.estr, NULL);
+		} else if (!strcmp(name, "user.domain")) {
+			char *v = es_str2cstr(pvals[i].val.d.estr, NULL);
+			if (!strcmp(v, "strip") || !strcmp(v, "keep")) {
+				pData->cfg.user_norm.strip_domain = !strcmp(v, "strip");
+			} else {
+				parser_errmsg("mmriskscore: parameter 'user.domain': invalid value '%s', "
+					      "expected \"strip\" or \"keep\"", v);
+				free(v);
+				ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+			}
+			free(v);
+		} else if (!strcmp(name, "user.defaultdomain")) {
+			char *v = es_str2cstr(pvals[i].val.d.estr, NULL);
+			size_t cap = sizeof(pData->cfg.user_norm.default_domain);
+			if (strlen(v) >= cap || strchr(v, '@') != NULL || strchr(v, ' ') != NULL) {
+				parser_errmsg("mmriskscore: parameter 'user.defaultdomain': invalid value "
+					      "'%s' (a domain such as corp.example, at most %zu characters)",
+					      v, cap - 1);
+				free(v);
+				ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+			}
+			memcpy(pData->cfg.user_norm.default_domain, v, strlen(v) + 1);
+			free(v);
 		} else if (!strcmp(name, "corporatenetworks")) {
 			for (int j = 0; j < pvals[i].val.d.ar->nmemb; ++j) {
 				char *net = es_str2cstr(pvals[i].val.d.ar->arr[j], NULL);
@@ -306,10 +337,20 @@ CODESTARTnewActInst
 		}
 	}
 
-	if ((pData->rulebase_path == NULL) == (pData->parsed == NULL)) {
-		parser_errmsg("mmriskscore: exactly one of the parameters 'rulebase' (parse with a "
-			      "liblognorm rulebase) and 'parsedfields' (use fields parsed by "
-			      "mmnormalize/mmjsonparse) must be given");
+	if (pData->rulebase_path != NULL && pData->parsed != NULL) {
+		parser_errmsg("mmriskscore: the parameters 'rulebase' (parse with a liblognorm "
+			      "rulebase) and 'parsedfields' (use fields parsed by mmnormalize or "
+			      "mmjsonparse) exclude each other");
+		ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+	}
+	if (pData->rulebase_path == NULL && pData->parsed == NULL && pData->mappings_path == NULL) {
+		parser_errmsg("mmriskscore: nothing to parse with: give 'rulebase' (text logs), "
+			      "'mappings' (JSON and key=value logs), both, or 'parsedfields'");
+		ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+	}
+	if (pData->mappings_path != NULL &&
+	    (pData->maps = mmr_mappings_load(pData->mappings_path, err, sizeof(err))) == NULL) {
+		parser_errmsg("mmriskscore: parameter 'mappings': %s", err);
 		ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
 	}
 	if (pData->container == NULL)
@@ -448,44 +489,52 @@ static const char *parse_input(wrkrInstanceData_t *w, smsg_t *pMsg, size_t *len)
 	return w->buf;
 }
 
-static struct json_object *get_fields(wrkrInstanceData_t *w, smsg_t *pMsg)
+/* Message -> canonical event, by the engine's one parse path (engine/parse/parse_event.c):
+ * JSON messages through the mappings, text through the rulebase. */
+static mmr_parse_status parse_message(wrkrInstanceData_t *w, smsg_t *pMsg, mmr_event *ev)
 {
 	instanceData *pData = w->pData;
-	struct json_object *fields = NULL;
+	int64_t fallback = reported_time(pMsg);
 
 	if (pData->parsed != NULL) {
-		if (msgGetJSONPropJSON(pMsg, pData->parsed, &fields) != RS_RET_OK)
-			return NULL;
-		return fields;
+		struct json_object *fields = NULL;
+		if (msgGetJSONPropJSON(pMsg, pData->parsed, &fields) != RS_RET_OK || fields == NULL)
+			return MMR_PARSE_UNPARSED;
+		mmr_parse_status st =
+			mmr_parse_fields(fields, pData->maps, &pData->cfg.user_norm, fallback, ev, NULL);
+		json_object_put(fields);
+		return st;
 	}
-	size_t len;
-	const char *s = parse_input(w, pMsg, &len);
-	if (s == NULL)
-		return NULL;
+	mmr_parse_input in = {.fallback_time = fallback};
+	in.msg = (const char *)getMSG(pMsg);
+	in.msg_len = (size_t)getMSGLen(pMsg);
+	if (pData->rulebase_path != NULL && (in.text = parse_input(w, pMsg, &in.text_len)) == NULL)
+		return MMR_PARSE_UNPARSED;
 	pthread_rwlock_rdlock(&pData->rb_lock);
-	fields = mmr_rulebase_parse(pData->rb, s, len);
+	mmr_parse_status st = mmr_parse_event(pData->rb, pData->maps, &in, &pData->cfg.user_norm,
+					      ev, NULL);
 	pthread_rwlock_unlock(&pData->rb_lock);
-	return fields;
+	return st;
 }
 
 BEGINdoAction_NoStrings
 	smsg_t **ppMsg = (smsg_t **)pMsgData;
 	smsg_t *pMsg = ppMsg[0];
 	instanceData *pData;
-	struct json_object *fields = NULL;
 	mmr_event ev;
 	mmr_result res;
 CODESTARTdoAction
 	pData = pWrkrData->pData;
 	STATSCOUNTER_INC(pData->ctrSubmitted, pData->mutCtrSubmitted);
-	if ((fields = get_fields(pWrkrData, pMsg)) == NULL) {
+	switch (parse_message(pWrkrData, pMsg, &ev)) {
+	case MMR_PARSE_UNPARSED:
 		STATSCOUNTER_INC(pData->ctrUnparsed, pData->mutCtrUnparsed);
 		FINALIZE;
-	}
-	if (mmr_event_from_fields(&ev, fields, &pData->cfg.user_norm, reported_time(pMsg)) !=
-	    MMR_CANON_OK) {
+	case MMR_PARSE_NOT_IDENTITY:
 		STATSCOUNTER_INC(pData->ctrNotIdentity, pData->mutCtrNotIdentity);
 		FINALIZE;
+	case MMR_PARSE_OK:
+		break;
 	}
 	snprintf(ev.host, sizeof(ev.host), "%s", getHOSTNAME(pMsg));
 	if (mmr_engine_process(pData->engine, &ev, &res) != 0) {
@@ -506,8 +555,6 @@ CODESTARTdoAction
 	}
 	STATSCOUNTER_INC(pData->ctrScored, pData->mutCtrScored);
 finalize_it:
-	if (fields != NULL)
-		json_object_put(fields);
 	/* a message we cannot score still goes on, unchanged */
 	iRet = RS_RET_OK;
 ENDdoAction

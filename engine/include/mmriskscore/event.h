@@ -26,6 +26,7 @@ typedef enum {
 	MMR_ACTION_PRIVILEGE,   /* privilege change / elevation */
 	MMR_ACTION_ACCOUNT,     /* account created / changed / removed */
 	MMR_ACTION_LOGOUT,
+	MMR_ACTION_VPN_STATS,   /* periodic statistics (bytes so far) of an established session */
 	MMR_ACTION_COUNT_
 } mmr_action;
 
@@ -61,6 +62,14 @@ typedef struct mmr_event {
 	char session_id[MMR_FIELD_MAX];
 	char reason[MMR_FIELD_MAX];
 	char host[MMR_FIELD_MAX];    /* the device that logged it (syslog hostname), from the adapter */
+	char user_agent[256];
+	/* what the source itself says about the client address (Okta securityContext, Entra
+	 * location): used when present, so geo works without a GeoIP database */
+	char geo_country[64];
+	char geo_city[64];
+	char as_org[MMR_FIELD_MAX];
+	int64_t as_number;           /* -1 absent */
+	int8_t is_proxy;             /* -1 absent, 0 no, 1 the source says proxy/VPN/Tor */
 	int64_t bytes_in;            /* -1 absent */
 	int64_t bytes_out;           /* -1 absent */
 	int64_t duration;            /* seconds, -1 absent */
@@ -69,9 +78,11 @@ typedef struct mmr_event {
 	bool user_truncated;
 } mmr_event;
 
-/* How user names become entity keys. */
+/* How user names become entity keys (rulebase/SCHEMA.md §4). */
 typedef struct mmr_user_norm {
-	bool strip_domain; /* "CORP\bob" and "bob@corp.example" -> "bob" (default true) */
+	bool strip_domain;       /* "CORP\bob", "bob@corp.example" -> "bob" (default true); when
+				  * false: "CORP\bob" -> "bob@corp", "bob@corp.example" kept */
+	char default_domain[64]; /* with strip_domain false: "bob" -> "bob@<default_domain>" */
 } mmr_user_norm;
 
 typedef enum {
@@ -85,6 +96,15 @@ void mmr_event_init(mmr_event *ev);
  * fallback_time is used when the fields carry no parsable event_time. Never allocates. */
 mmr_canon_status mmr_event_from_fields(mmr_event *ev, struct fjson_object *fields,
 				       const mmr_user_norm *norm, int64_t fallback_time);
+
+/* Sets one canonical field ("user", "src_ip", ..., "action", "outcome") from a JSON value
+ * (string or number as the field needs). Returns 0, or -1 when the name is unknown or the
+ * value does not fit (the field is then left as it was). */
+int mmr_event_set_field(mmr_event *ev, const char *name, struct fjson_object *value,
+			const mmr_user_norm *norm);
+bool mmr_event_field_known(const char *name);
+/* MMR_CANON_OK when ev has an action and a user. */
+mmr_canon_status mmr_event_status(const mmr_event *ev);
 
 /* Canonical JSON of ev (only present fields); caller owns the result. */
 struct fjson_object *mmr_event_to_json(const mmr_event *ev);

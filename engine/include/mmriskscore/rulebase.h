@@ -10,8 +10,17 @@
 struct fjson_object;
 typedef struct mmr_rulebase mmr_rulebase;
 
+#define MMR_RB_EXPLAIN 1u /* record which rule matched (tools; costs time per message) */
+
 /* Loads path. On failure returns NULL with liblognorm's complaint in err. */
 mmr_rulebase *mmr_rulebase_load(const char *path, char *err, size_t errlen);
+mmr_rulebase *mmr_rulebase_load_flags(const char *path, unsigned flags, char *err, size_t errlen);
+
+/* With MMR_RB_EXPLAIN: "file:line" of the rule that produced fields, as written by the rulebase
+ * author (compiled rulebases carry "#@ file:line" markers, see rulebase/expand-types.awk), or
+ * "" when unknown. */
+void mmr_rulebase_rule_of(const mmr_rulebase *rb, struct fjson_object *fields, char *buf,
+			  size_t len);
 void mmr_rulebase_free(mmr_rulebase *rb);
 
 /* A warning about the loaded rulebase worth showing the admin once, or NULL. Today: the

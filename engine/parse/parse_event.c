@@ -1,0 +1,91 @@
+/* Message -> canonical event (see parse.h for the order of attempts and why).
+ *
+ * JSON goes first because an IdP record is unambiguous once it parses as an object, and a
+ * rulebase would only waste time failing on it. A JSON text that no mapping claims is
+ * "unparsed", like a text line no rule matches: both are counted and pass through unchanged.
+ */
+#include <json.h>
+#include <string.h>
+
+#include "mmriskscore/parse.h"
+
+static struct json_object *as_json_object(const char *s, size_t len)
+{
+	while (len > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	if (len >= 5 && memcmp(s, "@cee:", 5) == 0) {
+		s += 5;
+		len -= 5;
+		while (len > 0 && *s == ' ') {
+			s++;
+			len--;
+		}
+	}
+	if (len == 0 || *s != '{')
+		return NULL;
+	struct json_tokener *tok = json_tokener_new();
+	if (tok == NULL)
+		return NULL;
+	struct json_object *j = json_tokener_parse_ex(tok, s, (int)len);
+	json_tokener_free(tok);
+	if (j != NULL && json_object_get_type(j) != json_type_object) {
+		json_object_put(j);
+		j = NULL;
+	}
+	return j;
+}
+
+static mmr_parse_status from_mapping(mmr_map_status st)
+{
+	return st == MMR_MAP_OK ? MMR_PARSE_OK
+	       : st == MMR_MAP_NOT_IDENTITY ? MMR_PARSE_NOT_IDENTITY
+					    : MMR_PARSE_UNPARSED;
+}
+
+mmr_parse_status mmr_parse_event(mmr_rulebase *rb, const mmr_mappings *maps,
+				 const mmr_parse_input *in, const mmr_user_norm *norm,
+				 mmr_event *ev, mmr_parse_trace *trace)
+{
+	mmr_parse_trace dummy;
+	if (trace == NULL)
+		trace = &dummy;
+	memset(trace, 0, sizeof(*trace));
+	mmr_event_init(ev);
+	ev->time = in->fallback_time;
+
+	if (maps != NULL && in->msg != NULL) {
+		struct json_object *doc = as_json_object(in->msg, in->msg_len);
+		if (doc != NULL) {
+			trace->json = 1;
+			mmr_map_status st = mmr_mappings_apply(maps, doc, ev, norm, in->fallback_time,
+							       &trace->mapping);
+			json_object_put(doc);
+			return from_mapping(st);
+		}
+	}
+	if (rb == NULL || in->text == NULL)
+		return MMR_PARSE_UNPARSED;
+	struct json_object *fields = mmr_rulebase_parse(rb, in->text, in->text_len);
+	if (fields == NULL)
+		return MMR_PARSE_UNPARSED;
+	mmr_rulebase_rule_of(rb, fields, trace->rule, sizeof(trace->rule));
+	mmr_parse_status st = mmr_parse_fields(fields, maps, norm, in->fallback_time, ev, trace);
+	json_object_put(fields);
+	return st;
+}
+
+mmr_parse_status mmr_parse_fields(struct json_object *fields, const mmr_mappings *maps,
+				  const mmr_user_norm *norm, int64_t fallback_time, mmr_event *ev,
+				  mmr_parse_trace *trace)
+{
+	if (mmr_event_from_fields(ev, fields, norm, fallback_time) == MMR_CANON_OK)
+		return MMR_PARSE_OK;
+	if (ev->action != MMR_ACTION_NONE || maps == NULL)
+		return MMR_PARSE_NOT_IDENTITY;
+	/* no action tag: vendor-named fields (key=value sources, or JSON parsed elsewhere) */
+	mmr_map_status ms = mmr_mappings_apply(maps, fields, ev, norm, fallback_time,
+					       trace ? &trace->mapping : NULL);
+	return ms == MMR_MAP_NO_MATCH ? MMR_PARSE_NOT_IDENTITY : from_mapping(ms);
+}
