@@ -1,6 +1,7 @@
 /* Parsing and formatting of the values a canonical event carries: IP addresses, durations,
  * timestamps, user names. Pure functions, no allocation: they run on the hot path. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -136,16 +137,21 @@ static int read_digits(const char **p, int n, int *out)
 }
 
 /* RFC 3339 / ISO 8601 ("2026-11-27T10:00:00Z", "...T10:00:00.123+02:00", "... 10:00:00",
- * no zone = UTC) or unix time in seconds (10 digits) or milliseconds (13 digits). */
+ * no zone = UTC) or unix time in seconds (9-10 digits), ms (13), µs (16) or ns (19). */
 int mmr_time_parse(const char *s, int64_t *unix_seconds)
 {
 	const char *p = s;
 	int Y, M, D, h, mi, sec = 0;
 	size_t n = strlen(s);
 
-	if ((n == 9 || n == 10 || n == 13) && strspn(s, "0123456789") == n) {
+	if ((n == 9 || n == 10 || n == 13 || n == 16 || n == 19) && strspn(s, "0123456789") == n) {
+		/* seconds, ms, µs or ns by digit count (FortiGate's eventtime changed unit across
+		 * FortiOS versions); 19 digits still fit int64 until 2262 */
+		errno = 0;
 		int64_t v = strtoll(s, NULL, 10);
-		*unix_seconds = n == 13 ? v / 1000 : v;
+		if (errno == ERANGE)
+			return -1;
+		*unix_seconds = n == 19 ? v / 1000000000 : n == 16 ? v / 1000000 : n == 13 ? v / 1000 : v;
 		return 0;
 	}
 	if (read_digits(&p, 4, &Y) || *p++ != '-' || read_digits(&p, 2, &M) || *p++ != '-' ||

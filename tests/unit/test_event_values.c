@@ -444,7 +444,7 @@ static void test_user_whitespace(void **state)
 static void test_user_keep_domain(void **state)
 {
 	(void)state;
-	assert_user("CORP\\Bob", &KEEP, "corp\\bob");
+	assert_user("CORP\\Bob", &KEEP, "bob@corp");
 	assert_user("Bob@Corp.Example", &KEEP, "bob@corp.example");
 	assert_user("  Eve  ", &KEEP, "eve");
 }
