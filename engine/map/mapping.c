@@ -72,6 +72,8 @@ typedef struct {
 
 typedef struct {
 	char *name;
+	char **absent;   /* "absent_values": texts that mean "no value" in this source */
+	size_t nabsent;
 	cond *conds;
 	size_t nconds;
 	field_map *fields;
@@ -343,14 +345,32 @@ static bool source_compile(struct json_object *j, source *s, errctx *ec, const c
 	return true;
 }
 
-/* The first alternative that resolves to a non-null value. */
-static struct json_object *source_get(const source *s, struct json_object *doc)
+/* Whether v carries a value: not null, not "", not one of the mapping's absent_values
+ * ("N/A", "unknown", "(null)" ... as a source writes "nothing"). */
+static bool present(struct json_object *v, char *const *absent, size_t nabsent)
+{
+	if (v == NULL || json_object_get_type(v) == json_type_null)
+		return false;
+	if (json_object_get_type(v) != json_type_string)
+		return true;
+	const char *t = json_object_get_string(v);
+	if (*t == '\0')
+		return false;
+	for (size_t i = 0; i < nabsent; i++)
+		if (strcmp(t, absent[i]) == 0)
+			return false;
+	return true;
+}
+
+/* The first alternative that resolves to a present value (see present()). */
+static struct json_object *source_get(const source *s, struct json_object *doc,
+				      char *const *absent, size_t nabsent)
 {
 	if (s->constant != NULL)
 		return s->constant;
 	for (size_t i = 0; i < s->n; i++) {
 		struct json_object *v = path_resolve(doc, &s->alts[i]);
-		if (v != NULL && json_object_get_type(v) != json_type_null)
+		if (present(v, absent, nabsent))
 			return v;
 	}
 	return NULL;
@@ -589,7 +609,7 @@ bad:
 
 static const value_entry *table_lookup(const value_table *t, struct json_object *doc)
 {
-	const char *raw = scalar_text(source_get(&t->from, doc));
+	const char *raw = scalar_text(source_get(&t->from, doc, NULL, 0));
 	if (raw != NULL)
 		for (size_t i = 0; i < t->n; i++)
 			if (strcmp(t->v[i].raw, raw) == 0)
@@ -602,6 +622,9 @@ static const value_entry *table_lookup(const value_table *t, struct json_object 
 static void mapping_free(mapping *m)
 {
 	free(m->name);
+	for (size_t i = 0; i < m->nabsent; i++)
+		free(m->absent[i]);
+	free(m->absent);
 	for (size_t i = 0; i < m->nconds; i++)
 		cond_free(&m->conds[i]);
 	free(m->conds);
@@ -618,7 +641,7 @@ static void mapping_free(mapping *m)
 static bool mapping_compile(struct json_object *j, mapping *m, errctx *ec)
 {
 	static const char *const known[] = {"name", "description", "reference", "match",
-					    "fields", "action", "outcome", NULL};
+					    "fields", "action", "outcome", "absent_values", NULL};
 	char where[300];
 	memset(m, 0, sizeof(*m));
 	if (json_object_get_type(j) != json_type_object) {
@@ -635,11 +658,11 @@ static bool mapping_compile(struct json_object *j, mapping *m, errctx *ec)
 			ok |= strcmp(*k, key) == 0;
 		if (!ok) {
 			fail(ec, "unknown key '%s' (known: name description reference match fields "
-				 "action outcome)", key);
+				 "action outcome absent_values)", key);
 			return false;
 		}
 	}
-	struct json_object *name, *match, *fields, *action, *outcome;
+	struct json_object *name, *match, *fields, *action, *outcome, *absent;
 	if (!json_object_object_get_ex(j, "name", &name) ||
 	    json_object_get_type(name) != json_type_string) {
 		fail(ec, "\"name\" (a string) is required");
@@ -647,6 +670,26 @@ static bool mapping_compile(struct json_object *j, mapping *m, errctx *ec)
 	}
 	if ((m->name = strdup(json_object_get_string(name))) == NULL)
 		goto oom;
+	if (json_object_object_get_ex(j, "absent_values", &absent)) {
+		size_t na = json_object_get_type(absent) == json_type_array
+				    ? (size_t)json_object_array_length(absent)
+				    : 0;
+		if (na == 0 || (m->absent = calloc(na, sizeof(char *))) == NULL) {
+			fail(ec, na ? "out of memory"
+				    : "\"absent_values\" must be a non-empty list of strings");
+			goto bad;
+		}
+		for (size_t i = 0; i < na; i++) {
+			struct json_object *e = json_object_array_get_idx(absent, i);
+			if (json_object_get_type(e) != json_type_string) {
+				fail(ec, "\"absent_values\" must be a non-empty list of strings");
+				goto bad;
+			}
+			if ((m->absent[i] = strdup(json_object_get_string(e))) == NULL)
+				goto oom;
+			m->nabsent = i + 1;
+		}
+	}
 	if (!json_object_object_get_ex(j, "match", &match) ||
 	    json_object_get_type(match) != json_type_array || json_object_array_length(match) == 0) {
 		fail(ec, "\"match\" (a non-empty list of conditions) is required: a mapping without "
@@ -901,7 +944,7 @@ mmr_map_status mmr_mappings_apply(const mmr_mappings *ms, struct json_object *do
 				ev->outcome = (mmr_outcome)o->outcome;
 		}
 		for (size_t f = 0; f < m->nfields; f++) {
-			struct json_object *v = source_get(&m->fields[f].src, doc);
+			struct json_object *v = source_get(&m->fields[f].src, doc, m->absent, m->nabsent);
 			if (v != NULL)
 				mmr_event_set_field(ev, m->fields[f].canon, v, norm);
 		}

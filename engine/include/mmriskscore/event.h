@@ -60,7 +60,7 @@ typedef struct mmr_event {
 	char mfa_factor[64];
 	char group[MMR_FIELD_MAX];
 	char session_id[MMR_FIELD_MAX];
-	char reason[MMR_FIELD_MAX];
+	char reason[256];
 	char host[MMR_FIELD_MAX];    /* the device that logged it (syslog hostname), from the adapter */
 	char user_agent[256];
 	/* what the source itself says about the client address (Okta securityContext, Entra
