@@ -198,10 +198,16 @@ static int set_field(mmr_event *ev, const canon_field *f, struct json_object *v,
 		base[f->off + len] = '\0';
 		return 0;
 	}
-	case F_IP:
-		if ((s = scalar_str(v)) == NULL)
+	case F_IP: {
+		/* "0.0.0.0" and "::" are how logs write "no address": keep the field absent */
+		static const uint8_t zero[16];
+		mmr_ip ip;
+		if ((s = scalar_str(v)) == NULL || mmr_ip_parse(s, &ip) != 0 ||
+		    memcmp(ip.b, zero, sizeof(zero)) == 0)
 			return -1;
-		return mmr_ip_parse(s, (mmr_ip *)(base + f->off));
+		*(mmr_ip *)(base + f->off) = ip;
+		return 0;
+	}
 	case F_PORT:
 		if ((n = count_value(v)) < 0 || n > 65535)
 			return -1;
