@@ -322,6 +322,44 @@ static void test_time_epoch_only_seconds_or_milliseconds(void **state)
 	assert_time_rejected("179577360000");
 }
 
+static void test_time_epoch_micro_and_nanoseconds(void **state)
+{
+	(void)state;
+	/* issue 3 contract: 16 digits = µs, 19 = ns (FortiGate eventtime), cut to the second */
+	int64_t ref = civil_utc(2026, 11, 27, 10, 0, 0);
+	char s[40];
+	snprintf(s, sizeof(s), "%lld000000", (long long)ref);
+	assert_int_equal(strlen(s), 16);
+	assert_time(s, ref);
+	snprintf(s, sizeof(s), "%lld999999", (long long)ref);
+	assert_time(s, ref);
+	snprintf(s, sizeof(s), "%lld000000000", (long long)ref);
+	assert_int_equal(strlen(s), 19);
+	assert_time(s, ref);
+	snprintf(s, sizeof(s), "%lld999999999", (long long)ref);
+	assert_time(s, ref);
+	/* the largest 19-digit values: int64 ends in 2262; beyond it is no time */
+	assert_time("9223372036000000000", 9223372036LL);
+	assert_time_rejected("9999999999999999999");
+}
+
+static void test_time_epoch_other_digit_counts_rejected(void **state)
+{
+	(void)state;
+	/* only 10, 13, 16 and 19 digits are epoch forms (9 digits: seconds before 2001) */
+	static const char *const digits = "17957736001234567890123";
+	for (size_t n = 11; n <= 20; n++) {
+		if (n == 13 || n == 16 || n == 19)
+			continue;
+		char s[32];
+		snprintf(s, sizeof(s), "%.*s", (int)n, digits);
+		assert_time_rejected(s);
+	}
+	assert_time_rejected("1795773600123456789012345");
+	assert_time_rejected("1795773600123456x"); /* 16 characters, not all digits */
+	assert_time_rejected("-795773600123456");
+}
+
 static void test_time_rejects(void **state)
 {
 	(void)state;
@@ -449,6 +487,100 @@ static void test_user_keep_domain(void **state)
 	assert_user("  Eve  ", &KEEP, "eve");
 }
 
+static const mmr_user_norm KEEP_DFLT = {.strip_domain = false, .default_domain = "corp.example"};
+static const mmr_user_norm STRIP_DFLT = {.strip_domain = true, .default_domain = "corp.example"};
+
+static void test_user_keep_domain_default_domain(void **state)
+{
+	(void)state;
+	/* SCHEMA.md §4, event.h: keep mode writes the domain in one form, "name@domain" */
+	assert_user("CORP\\Bob", &KEEP_DFLT, "bob@corp");      /* the NT domain wins */
+	assert_user("bob@Corp.Example", &KEEP_DFLT, "bob@corp.example");
+	assert_user("bob@other.example", &KEEP_DFLT, "bob@other.example");
+	assert_user("bob", &KEEP_DFLT, "bob@corp.example");
+	assert_user("  Bob \t", &KEEP_DFLT, "bob@corp.example");
+	assert_user("bob", &KEEP, "bob");                    /* no default: as it is */
+	assert_user("   ", &KEEP_DFLT, "");                   /* empty stays empty */
+	const mmr_user_norm upper = {.strip_domain = false, .default_domain = "CORP.Example"};
+	assert_user("bob", &upper, "bob@corp.example");       /* keys are lower-case */
+	/* strip mode ignores default_domain */
+	assert_user("bob", &STRIP_DFLT, "bob");
+	assert_user("CORP\\Bob", &STRIP_DFLT, "bob");
+	assert_user("Bob@Corp.Example", &STRIP_DFLT, "bob");
+}
+
+static void test_user_keep_domain_truncation(void **state)
+{
+	(void)state;
+	char out[32];
+	bool trunc;
+	/* "bob@corp.example" is 16 characters: 17 bytes fit it exactly */
+	trunc = true;
+	memset(out, 'X', sizeof(out));
+	mmr_user_normalize("bob", &KEEP_DFLT, out, 17, &trunc);
+	assert_false(trunc);
+	assert_string_equal(out, "bob@corp.example");
+	trunc = true;
+	mmr_user_normalize("CORP\\bob", &KEEP_DFLT, out, 9, &trunc);
+	assert_false(trunc);
+	assert_string_equal(out, "bob@corp");
+	/* one byte less: cut and flagged, never written past the buffer */
+	static const size_t sizes[] = {16, 10, 5, 4, 2};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		trunc = false;
+		memset(out, 'X', sizeof(out));
+		mmr_user_normalize("Bob", &KEEP_DFLT, out, sizes[i], &trunc);
+		assert_true(trunc);
+		assert_true(strlen(out) < sizes[i]);
+		assert_int_equal(out[sizes[i]], 'X');
+		assert_int_equal(strncmp(out, "bob", strlen(out) < 3 ? strlen(out) : 3), 0);
+	}
+	trunc = false;
+	mmr_user_normalize("CORP\\bob", &KEEP_DFLT, out, 8, &trunc);
+	assert_true(trunc);
+	assert_true(strlen(out) < 8);
+	/* a name that fills the whole key: no room for any domain */
+	char raw[MMR_USER_MAX + 1], key[MMR_USER_MAX];
+	memset(raw, 'n', MMR_USER_MAX - 1);
+	raw[MMR_USER_MAX - 1] = '\0';
+	trunc = false;
+	mmr_user_normalize(raw, &KEEP_DFLT, key, sizeof(key), &trunc);
+	assert_true(trunc);
+	assert_int_equal(strlen(key), MMR_USER_MAX - 1);
+}
+
+static void test_user_keep_domain_truncation_consistent(void **state)
+{
+	(void)state;
+	/* With a default domain, a bare "bob" stands for "bob@corp.example": the two must give
+	 * one key (that is what keep mode is for), also when the key has to be cut. A long name
+	 * logged bare by sshd and with its domain by the IdP would otherwise become two users. */
+	static const size_t sizes[] = {16, 10, 5};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char bare[32], full[32];
+		bool t1 = false, t2 = false;
+		mmr_user_normalize("bob", &KEEP_DFLT, bare, sizes[i], &t1);
+		mmr_user_normalize("bob@corp.example", &KEEP_DFLT, full, sizes[i], &t2);
+		assert_true(t1);
+		assert_true(t2);
+		if (strcmp(bare, full) != 0)
+			fail_msg("key size %zu: \"bob\" with default domain -> \"%s\", but "
+				 "\"bob@corp.example\" -> \"%s\"", sizes[i], bare, full);
+	}
+	char raw[MMR_USER_MAX + 32], bare[MMR_USER_MAX], full[MMR_USER_MAX];
+	bool t1 = false, t2 = false;
+	memset(raw, 'n', 120);
+	raw[120] = '\0';
+	mmr_user_normalize(raw, &KEEP_DFLT, bare, sizeof(bare), &t1);
+	strcat(raw, "@corp.example");
+	mmr_user_normalize(raw, &KEEP_DFLT, full, sizeof(full), &t2);
+	assert_true(t1);
+	assert_true(t2);
+	if (strcmp(bare, full) != 0)
+		fail_msg("120-character name: bare -> \"...%s\", with its domain -> \"...%s\"",
+			 bare + 110, full + 110);
+}
+
 static void test_user_degenerate_domains(void **state)
 {
 	(void)state;
@@ -545,6 +677,8 @@ int main(void)
 		cmocka_unit_test(test_time_fractions),
 		cmocka_unit_test(test_time_epoch),
 		cmocka_unit_test(test_time_epoch_only_seconds_or_milliseconds),
+		cmocka_unit_test(test_time_epoch_micro_and_nanoseconds),
+		cmocka_unit_test(test_time_epoch_other_digit_counts_rejected),
 		cmocka_unit_test(test_time_rejects),
 		cmocka_unit_test(test_time_rejects_impossible_calendar_days),
 		cmocka_unit_test(test_time_format_round_trip),
@@ -552,6 +686,9 @@ int main(void)
 		cmocka_unit_test(test_user_case_and_domains),
 		cmocka_unit_test(test_user_whitespace),
 		cmocka_unit_test(test_user_keep_domain),
+		cmocka_unit_test(test_user_keep_domain_default_domain),
+		cmocka_unit_test(test_user_keep_domain_truncation),
+		cmocka_unit_test(test_user_keep_domain_truncation_consistent),
 		cmocka_unit_test(test_user_degenerate_domains),
 		cmocka_unit_test(test_user_truncation),
 		cmocka_unit_test(test_user_utf8_preserved),
