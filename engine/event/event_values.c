@@ -296,10 +296,13 @@ void mmr_user_normalize(const char *raw, const mmr_user_norm *norm, char *out, s
 		db = dflt;
 		de = dflt + strlen(dflt);
 	}
-	if (n + 1 + (size_t)(de - db) >= outlen) {
+	/* Cut exactly where "bob@corp.example" written in full would be cut, so a name that
+	 * arrives with and without its domain still makes one key. */
+	if (n + 1 >= outlen) {
 		*truncated = true;
 		return;
 	}
 	out[n] = '@';
+	out[n + 1] = '\0';
 	put_lower(db, de, out + n + 1, outlen - n - 1, truncated);
 }
