@@ -311,7 +311,22 @@ static bool source_compile(struct json_object *j, source *s, errctx *ec, const c
 			fail(ec, "%s: an object source must be {\"const\": value}", where);
 			return false;
 		}
-		s->constant = json_object_get(c);
+		/* Numbers and booleans become strings now: libfastjson's json_object_get_string()
+		 * writes a print buffer inside the object, and a constant is shared by every
+		 * worker thread that applies the mapping. */
+		switch (json_object_get_type(c)) {
+		case json_type_int:
+		case json_type_double:
+		case json_type_boolean:
+			s->constant = json_object_new_string(json_object_get_string(c));
+			break;
+		default:
+			s->constant = json_object_get(c);
+		}
+		if (s->constant == NULL) {
+			fail(ec, "out of memory");
+			return false;
+		}
 		return true;
 	}
 	size_t n = json_object_get_type(j) == json_type_array ? json_object_array_length(j) : 1;
@@ -885,7 +900,8 @@ mmr_mappings *mmr_mappings_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: no *.json mapping files in this directory", path);
 		ok = false;
 	}
-	qsort(names, n, sizeof(*names), by_name);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), by_name);
 	for (size_t i = 0; ok && i < n; i++)
 		ok = load_file(ms, names[i], err, errlen);
 	for (size_t i = 0; i < n; i++)
