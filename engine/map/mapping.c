@@ -33,6 +33,7 @@ typedef struct {
 typedef struct {
 	step *steps;
 	size_t n;
+	bool find_ip; /* {"path": P, "find": "ip"}: the first IP address inside the value's text */
 } path;
 
 typedef struct {
@@ -330,6 +331,11 @@ static bool source_compile(struct json_object *j, source *s, errctx *ec, const c
 		return true;
 	}
 	size_t n = json_object_get_type(j) == json_type_array ? json_object_array_length(j) : 1;
+	if (json_object_get_type(j) == json_type_object) {
+		fail(ec, "%s: an object source must be {\"const\": value} (a single {\"path\", "
+			 "\"find\"} goes in a list)", where);
+		return false;
+	}
 	if (json_object_get_type(j) != json_type_array && json_object_get_type(j) != json_type_string) {
 		fail(ec, "%s: expected a path string, a list of paths or {\"const\": value}", where);
 		return false;
@@ -346,8 +352,21 @@ static bool source_compile(struct json_object *j, source *s, errctx *ec, const c
 		struct json_object *e = json_object_get_type(j) == json_type_array
 						? json_object_array_get_idx(j, i)
 						: j;
+		bool find_ip = false;
+		if (json_object_get_type(e) == json_type_object) {
+			/* {"path": P, "find": "ip"} */
+			struct json_object *p = NULL, *f = NULL;
+			if (json_object_object_get_ex(e, "path", &p) &&
+			    json_object_object_get_ex(e, "find", &f) && json_object_object_length(e) == 2 &&
+			    json_object_get_type(f) == json_type_string &&
+			    strcmp(json_object_get_string(f), "ip") == 0) {
+				find_ip = true;
+				e = p;
+			}
+		}
 		if (json_object_get_type(e) != json_type_string) {
-			fail(ec, "%s: paths must be strings", where);
+			fail(ec, "%s: list elements must be paths or {\"path\": P, \"find\": \"ip\"}",
+			     where);
 			source_free(s);
 			return false;
 		}
@@ -355,6 +374,7 @@ static bool source_compile(struct json_object *j, source *s, errctx *ec, const c
 			source_free(s);
 			return false;
 		}
+		s->alts[i].find_ip = find_ip;
 		s->n = i + 1;
 	}
 	return true;
@@ -377,15 +397,68 @@ static bool present(struct json_object *v, char *const *absent, size_t nabsent)
 	return true;
 }
 
-/* The first alternative that resolves to a present value (see present()). */
-static struct json_object *source_get(const source *s, struct json_object *doc,
-				      char *const *absent, size_t nabsent)
+/* The first IPv4 or IPv6 address inside text ("ssh(203.0.113.5)", "from [2001:db8::1]:22"):
+ * candidates are maximal runs of hex digits, '.' and ':'; the first that parses wins. */
+static bool find_ip(const char *text, char *out, size_t outlen)
+{
+	const char *p = text;
+	while (*p) {
+		size_t n = strspn(p, "0123456789abcdefABCDEF.:");
+		if (n >= 2 && n < outlen) {
+			mmr_ip ip;
+			memcpy(out, p, n);
+			out[n] = '\0';
+			/* "host:22" style suffixes: try the run, then without a trailing ":port" */
+			if (mmr_ip_parse(out, &ip) == 0)
+				return true;
+			char *colon = strrchr(out, ':');
+			if (colon && strchr(out, '.') && (*colon = '\0', mmr_ip_parse(out, &ip) == 0))
+				return true;
+		}
+		p += n ? n : 1;
+	}
+	return false;
+}
+
+/* Sets canonical field f from the first alternative that gives a present value; a find-ip
+ * alternative counts only when its text holds an address. */
+static void apply_field(const mapping *m, const field_map *f, struct json_object *doc,
+			mmr_event *ev, const mmr_user_norm *norm)
+{
+	const source *s = &f->src;
+	if (s->constant != NULL) {
+		mmr_event_set_field(ev, f->canon, s->constant, norm);
+		return;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		struct json_object *v = path_resolve(doc, &s->alts[i]);
+		if (!present(v, m->absent, m->nabsent))
+			continue;
+		if (!s->alts[i].find_ip) {
+			mmr_event_set_field(ev, f->canon, v, norm);
+			return;
+		}
+		char ip[64];
+		const char *t = scalar_text(v);
+		if (t == NULL || !find_ip(t, ip, sizeof(ip)))
+			continue;
+		struct json_object *tmp = json_object_new_string(ip);
+		if (tmp != NULL) {
+			mmr_event_set_field(ev, f->canon, tmp, norm);
+			json_object_put(tmp);
+		}
+		return;
+	}
+}
+
+/* The first alternative that resolves to a present value (action and outcome names). */
+static struct json_object *source_get(const source *s, struct json_object *doc)
 {
 	if (s->constant != NULL)
 		return s->constant;
 	for (size_t i = 0; i < s->n; i++) {
 		struct json_object *v = path_resolve(doc, &s->alts[i]);
-		if (present(v, absent, nabsent))
+		if (present(v, NULL, 0))
 			return v;
 	}
 	return NULL;
@@ -624,7 +697,7 @@ bad:
 
 static const value_entry *table_lookup(const value_table *t, struct json_object *doc)
 {
-	const char *raw = scalar_text(source_get(&t->from, doc, NULL, 0));
+	const char *raw = scalar_text(source_get(&t->from, doc));
 	if (raw != NULL)
 		for (size_t i = 0; i < t->n; i++)
 			if (strcmp(t->v[i].raw, raw) == 0)
@@ -959,11 +1032,8 @@ mmr_map_status mmr_mappings_apply(const mmr_mappings *ms, struct json_object *do
 			if (o != NULL && o->outcome >= 0)
 				ev->outcome = (mmr_outcome)o->outcome;
 		}
-		for (size_t f = 0; f < m->nfields; f++) {
-			struct json_object *v = source_get(&m->fields[f].src, doc, m->absent, m->nabsent);
-			if (v != NULL)
-				mmr_event_set_field(ev, m->fields[f].canon, v, norm);
-		}
+		for (size_t f = 0; f < m->nfields; f++)
+			apply_field(m, &m->fields[f], doc, ev, norm);
 		return mmr_event_status(ev) == MMR_CANON_OK ? MMR_MAP_OK : MMR_MAP_NOT_IDENTITY;
 	}
 	return MMR_MAP_NO_MATCH;

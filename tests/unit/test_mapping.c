@@ -182,6 +182,42 @@ static void assert_user_via(const char *path_json, const char *text, const char 
 	mmr_mappings_free(m);
 }
 
+/* {"path": P, "find": "ip"}: the first address inside a value's text, as a fallback. */
+static void test_find_ip(void **state)
+{
+	(void)state;
+	mmr_mappings *m = load_text(
+		"{\"name\": \"f\", \"match\": [{\"path\": \"ev\", \"exists\": true}],\n"
+		" \"fields\": {\"user\": \"who\", \"src_ip\": [\"srcip\", {\"path\": \"ui\", \"find\": \"ip\"}]},\n"
+		" \"action\": {\"from\": \"ev\", \"values\": {\"login\": \"auth\"}}}\n");
+	struct {
+		const char *doc, *ip;
+	} cases[] = {
+		{"{\"ev\":\"login\",\"who\":\"a\",\"ui\":\"ssh(203.0.113.5)\"}", "203.0.113.5"},
+		{"{\"ev\":\"login\",\"who\":\"a\",\"ui\":\"https(2001:db8::7)\"}", "2001:db8::7"},
+		{"{\"ev\":\"login\",\"who\":\"a\",\"ui\":\"GUI(198.51.100.4:443)\"}", "198.51.100.4"},
+		{"{\"ev\":\"login\",\"who\":\"a\",\"srcip\":\"192.0.2.1\",\"ui\":\"ssh(203.0.113.5)\"}",
+		 "192.0.2.1"},
+		{"{\"ev\":\"login\",\"who\":\"a\",\"ui\":\"console\"}", ""},
+		{"{\"ev\":\"login\",\"who\":\"a\",\"ui\":\"deadbeef cafe\"}", ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mmr_event ev;
+		char got[64] = "";
+		assert_int_equal(apply(m, cases[i].doc, &ev, NULL), MMR_MAP_OK);
+		if (ev.src_ip.family)
+			mmr_ip_format(&ev.src_ip, got, sizeof(got));
+		if (strcmp(got, cases[i].ip) != 0)
+			fail_msg("%s: src_ip \"%s\", expected \"%s\"", cases[i].doc, got, cases[i].ip);
+	}
+	mmr_mappings_free(m);
+	/* a bad find kind is a load error naming the field */
+	EXPECT_ERROR("{\"name\": \"f\", \"match\": [{\"path\": \"ev\", \"exists\": true}],\n"
+		     " \"fields\": {\"user\": \"who\", \"src_ip\": [{\"path\": \"ui\", \"find\": \"mac\"}]},\n"
+		     " \"action\": {\"from\": \"ev\", \"values\": {\"login\": \"auth\"}}}\n",
+		     "src_ip");
+}
+
 static void test_path_keys(void **state)
 {
 	(void)state;
@@ -1164,6 +1200,7 @@ static void test_apply_from_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_find_ip),
 		cmocka_unit_test(test_path_keys),
 		cmocka_unit_test(test_path_escaped_dot),
 		cmocka_unit_test(test_path_index),
