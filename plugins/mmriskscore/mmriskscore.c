@@ -49,7 +49,7 @@ typedef enum { INPUT_TAGMSG, INPUT_MSG, INPUT_RAWMSG } parse_input_t;
 typedef struct _instanceData {
 	char *rulebase_path;
 	char *mappings_path;
-	mmr_mappings *maps;     /* read-only after config */
+	mmr_mappings *maps;     /* swapped on HUP like the rulebase, under rb_lock */
 	uchar *container;      /* "!risk": msgAddJSON wants the name without '$' */
 	uchar *eventcontainer; /* NULL: canonical fields not added */
 	msgPropDescr_t *parsed; /* parsedfields: read fields instead of parsing */
@@ -500,8 +500,10 @@ static mmr_parse_status parse_message(wrkrInstanceData_t *w, smsg_t *pMsg, mmr_e
 		struct json_object *fields = NULL;
 		if (msgGetJSONPropJSON(pMsg, pData->parsed, &fields) != RS_RET_OK || fields == NULL)
 			return MMR_PARSE_UNPARSED;
+		pthread_rwlock_rdlock(&pData->rb_lock);
 		mmr_parse_status st =
 			mmr_parse_fields(fields, pData->maps, &pData->cfg.user_norm, fallback, ev, NULL);
+		pthread_rwlock_unlock(&pData->rb_lock);
 		json_object_put(fields);
 		return st;
 	}
@@ -559,31 +561,53 @@ finalize_it:
 	iRet = RS_RET_OK;
 ENDdoAction
 
-/* HUP: reload the rulebase. A rulebase that fails to load is reported and the old one stays,
- * so a typo during an edit never stops scoring. */
+/* HUP: reload the rulebase and the mappings. What fails to load is reported and the previous
+ * version stays, so a typo during an edit never stops scoring. New files are loaded before the
+ * write lock is taken: workers wait only for two pointer swaps. */
 BEGINdoHUP
 	char err[1024];
-	mmr_rulebase *fresh, *old;
+	mmr_rulebase *fresh_rb = NULL, *old_rb = NULL;
+	mmr_mappings *fresh_maps = NULL, *old_maps = NULL;
 CODESTARTdoHUP
 	if (pData->rulebase_path != NULL) {
-		fresh = mmr_rulebase_load(pData->rulebase_path, err, sizeof(err));
-		if (fresh == NULL) {
+		fresh_rb = mmr_rulebase_load(pData->rulebase_path, err, sizeof(err));
+		if (fresh_rb == NULL) {
 			STATSCOUNTER_INC(pData->ctrReloadFailed, pData->mutCtrReloadFailed);
 			LogError(0, RS_RET_ERR, "mmriskscore: HUP: cannot reload rulebase '%s', "
 				 "keeping the previous one: %s", pData->rulebase_path, err);
-		} else {
-			pthread_rwlock_wrlock(&pData->rb_lock);
-			old = pData->rb;
-			pData->rb = fresh;
-			pthread_rwlock_unlock(&pData->rb_lock);
-			mmr_rulebase_free(old);
-			STATSCOUNTER_INC(pData->ctrReloads, pData->mutCtrReloads);
+		} else if (mmr_rulebase_warning(fresh_rb) != NULL) {
+			LogMsg(0, NO_ERRCODE, LOG_WARNING, "mmriskscore: %s",
+			       mmr_rulebase_warning(fresh_rb));
+		}
+	}
+	if (pData->mappings_path != NULL) {
+		fresh_maps = mmr_mappings_load(pData->mappings_path, err, sizeof(err));
+		if (fresh_maps == NULL) {
+			STATSCOUNTER_INC(pData->ctrReloadFailed, pData->mutCtrReloadFailed);
+			LogError(0, RS_RET_ERR, "mmriskscore: HUP: cannot reload mappings, keeping the "
+				 "previous ones: %s", err);
+		}
+	}
+	if (fresh_rb != NULL || fresh_maps != NULL) {
+		pthread_rwlock_wrlock(&pData->rb_lock);
+		if (fresh_rb != NULL) {
+			old_rb = pData->rb;
+			pData->rb = fresh_rb;
+		}
+		if (fresh_maps != NULL) {
+			old_maps = pData->maps;
+			pData->maps = fresh_maps;
+		}
+		pthread_rwlock_unlock(&pData->rb_lock);
+		mmr_rulebase_free(old_rb);
+		mmr_mappings_free(old_maps);
+		STATSCOUNTER_INC(pData->ctrReloads, pData->mutCtrReloads);
+		if (fresh_rb != NULL)
 			LogMsg(0, NO_ERRCODE, LOG_INFO, "mmriskscore: HUP: rulebase '%s' reloaded",
 			       pData->rulebase_path);
-			if (mmr_rulebase_warning(fresh) != NULL)
-				LogMsg(0, NO_ERRCODE, LOG_WARNING, "mmriskscore: %s",
-				       mmr_rulebase_warning(fresh));
-		}
+		if (fresh_maps != NULL)
+			LogMsg(0, NO_ERRCODE, LOG_INFO, "mmriskscore: HUP: mappings '%s' reloaded",
+			       pData->mappings_path);
 	}
 ENDdoHUP
 
