@@ -189,7 +189,9 @@ function parse_input(l,    r, f, app, pid, D, DAY) {
 		# rsyslog gives up on an SD it cannot parse and keeps only the last character
 		if (r != "" && r !~ /^ /) r = (r ~ /\]$/) ? "" : substr(r, length(r))
 		sub(/^ /, "", r)
-		return (pid == "-" ? app : app "[" pid "]") r
+		# the module joins tag and msg with one space when msg does not start with one
+		# (plugins/mmriskscore/mmriskscore.c, parse_input)
+		return (pid == "-" ? app : app "[" pid "]") (r != "" ? " " r : "")
 	}
 	D = "[0-9][0-9]"; DAY = "( [1-9]|0[1-9]|[12][0-9]|3[01]|[1-9])"
 	if (match(l, "^" D D "-" D "-" D "T" D ":" D ":" D "(\\.[0-9]+)?(Z|[+-]" D ":" D ") ") ||
@@ -458,6 +460,9 @@ function forti(t,    ty, st, ac, u, i, o, ld, a, c) {
 		if (ac == "login") a = "auth"; else if (ac == "logout") a = "logout"
 	} else if (ty == "event" && st == "endpoint") c = "O"
 	if (a != "") c = (u == "" ? "O" : "R")
+	# the Wazuh samples anonymised logid to 9999999999 on unrelated lines too; the mapping keys
+	# on logid (IPsec reuses the action names), so such a line cannot be judged: optional
+	if (c == "R" && kv(t, "logid") == "9999999999") c = "O"
 	out(c, a, a == "auth" ? o : "", u, i, "FortiGate " ty "/" st (ac != "" ? " " ac : ""))
 }
 
