@@ -163,6 +163,7 @@ static int bool_value(struct json_object *v)
 static void set_user(mmr_event *ev, const char *s, const mmr_user_norm *norm)
 {
 	mmr_user_normalize(s, norm, ev->user, sizeof(ev->user), &ev->user_truncated);
+	mmr_utf8_sanitize(ev->user);
 	size_t ul = strlen(ev->user);
 	bool only_cut = ev->user_truncated && strncmp(s, ev->user, ul) == 0;
 	ev->user_raw[0] = '\0';
@@ -172,6 +173,10 @@ static void set_user(mmr_event *ev, const char *s, const mmr_user_norm *norm)
 			n = sizeof(ev->user_raw) - 1;
 		memcpy(ev->user_raw, s, n);
 		ev->user_raw[n] = '\0';
+		/* a cut inside a sequence, or invalid input, must not reach the JSON output */
+		mmr_utf8_sanitize(ev->user_raw);
+		if (strcmp(ev->user_raw, ev->user) == 0)
+			ev->user_raw[0] = '\0';
 	}
 }
 
@@ -196,6 +201,7 @@ static int set_field(mmr_event *ev, const canon_field *f, struct json_object *v,
 			len = f->size - 1;
 		memcpy(base + f->off, s, len);
 		base[f->off + len] = '\0';
+		mmr_utf8_sanitize(base + f->off);
 		return 0;
 	}
 	case F_IP: {

@@ -658,9 +658,38 @@ static void test_user_truncation_keeps_utf8_valid(void **state)
 			 (unsigned char)out[n - 1]);
 }
 
+/* Output must stay valid UTF-8 whatever the input: RFC 3629 well-formed sequences pass,
+ * everything else becomes '?'. */
+static void test_utf8_sanitize(void **state)
+{
+	(void)state;
+	struct {
+		const char *in, *out;
+		size_t bad;
+	} c[] = {
+		{"plain ascii", "plain ascii", 0},
+		{"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 0},
+		{"b\xc3(ob", "b?(ob", 1},                 /* lead byte without continuation */
+		{"\xc0\xaf", "??", 2},                       /* overlong '/' */
+		{"\xed\xa0\x80", "???", 3},                 /* UTF-16 surrogate */
+		{"\xf4\x90\x80\x80", "????", 4},           /* above U+10FFFF */
+		{"\x80x\xff", "?x?", 2},                     /* stray continuation, 0xff */
+		{"ab\xe2\x82", "ab??", 2},                   /* cut sequence at the end */
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%s", c[i].in);
+		size_t bad = mmr_utf8_sanitize(buf);
+		if (strcmp(buf, c[i].out) != 0 || bad != c[i].bad)
+			fail_msg("case %zu: got \"%s\" (%zu replaced), expected \"%s\" (%zu)", i, buf, bad,
+				 c[i].out, c[i].bad);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8_sanitize),
 		cmocka_unit_test(test_ip_v4),
 		cmocka_unit_test(test_ip_v6),
 		cmocka_unit_test(test_ip_v4_mapped_folds_to_v4),

@@ -124,5 +124,9 @@ int64_t mmr_time_from_civil(int year, int mon, int day, int hour, int min, int s
 			    int utc_offset);
 void mmr_user_normalize(const char *raw, const mmr_user_norm *norm, char *out, size_t outlen,
 			bool *truncated);
+/* Replaces every byte that is not part of a well-formed UTF-8 sequence (RFC 3629: no
+ * overlongs, no surrogates, <= U+10FFFF) with '?', in place, so that output stays valid JSON
+ * whatever an attacker put into a log line. Returns the number of bytes replaced. */
+size_t mmr_utf8_sanitize(char *s);
 
 #endif
