@@ -10,6 +10,7 @@
 
 struct mmr_rulebase {
 	ln_ctx ctx;
+	unsigned flags;
 	char warning[512];
 };
 
@@ -53,6 +54,7 @@ mmr_rulebase *mmr_rulebase_load_flags(const char *path, unsigned flags, char *er
 		free(rb);
 		return NULL;
 	}
+	rb->flags = flags;
 	if (flags & MMR_RB_EXPLAIN)
 		ln_setCtxOpts(rb->ctx, LN_CTXOPT_ADD_RULE_LOCATION);
 	current_sink = &sink;
@@ -145,8 +147,9 @@ void mmr_rulebase_rule_of(const mmr_rulebase *rb, struct json_object *fields, ch
 			  size_t len)
 {
 	struct json_object *md, *rule, *loc, *file, *line;
-	(void)rb;
 	buf[0] = '\0';
+	if (!(rb->flags & MMR_RB_EXPLAIN)) /* the hot path never asks liblognorm for locations */
+		return;
 	if (!json_object_object_get_ex(fields, "metadata", &md) ||
 	    !json_object_object_get_ex(md, "rule", &rule) ||
 	    !json_object_object_get_ex(rule, "location", &loc) ||

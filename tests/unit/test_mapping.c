@@ -67,15 +67,6 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* Writes text to path (absolute). */
-static void write_to(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
-		fail_msg("cannot create %s", path);
-	fprintf(f, "%s", text);
-	fclose(f);
-}
 
 /* A fresh directory under tmpdir; its path goes to buf. */
 static void new_dir(char *buf, size_t len)

@@ -59,14 +59,6 @@ static mmr_mappings *maps;
 static const mmr_user_norm STRIP = {.strip_domain = true};
 #define FALLBACK ((int64_t)1700000000)
 
-static void write_to(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
-		fail_msg("cannot create %s", path);
-	fprintf(f, "%s", text);
-	fclose(f);
-}
 
 static int group_setup(void **state)
 {

@@ -4,6 +4,7 @@
 #define MMR_UNIT_SUPPORT_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,6 +56,16 @@ static inline int64_t civil_utc(int y, int mon, int d, int h, int mi, int s)
 	tm.tm_min = mi;
 	tm.tm_sec = s;
 	return (int64_t)timegm(&tm);
+}
+
+/* Writes text to path, failing the test when it cannot. */
+static inline void write_to(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		fail_msg("cannot create %s", path);
+	fprintf(f, "%s", text);
+	fclose(f);
 }
 
 #endif
