@@ -61,6 +61,9 @@ mmr_send "$MMR_WORK/in1.log"
 kill -HUP "$MMR_PID" # reload the rulebase while the first half is being worked on
 mmr_send "$MMR_WORK/in2.log"
 mmr_wait_lines "$out" "$total" 40
+# rsyslogd handles the HUP on its main thread, possibly after the last line was written:
+# wait for it before stopping, or a slow (loaded, valgrind) run stops before the reload
+mmr_wait_internal "HUP: rulebase .* reloaded" 60
 mmr_stop 50
 vg=$MMR_WORK/valgrind.log
 
