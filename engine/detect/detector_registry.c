@@ -47,6 +47,8 @@ void mmr_contrib_add(mmr_contribs *c, const char *rule, int points, const char *
 	va_start(ap, fmt);
 	vsnprintf(slot->detail, sizeof(slot->detail), fmt, ap);
 	va_end(ap);
+	/* a cut at the buffer's end (or a name cut earlier) may split a character */
+	mmr_utf8_sanitize(slot->detail);
 }
 
 bool mmr_ip_is_external(const mmr_config *cfg, const mmr_ip *ip)

@@ -14,8 +14,8 @@
  *
  * and the event's share is p = s(h) / (W * total), W = 3.1 being the kernel's total weight,
  * so that p sums to 1 over the week. An event fires when p < 0.002 (a third of a uniform
- * hour's 1/168): 30 points when s(h) = 0 (never active within two hours of that time on any
- * day), else 20. It stays silent until the user's baseline has converged (config
+ * hour's 1/168): 30 points when s(h) = 0 (never active within two hours of that time on that
+ * weekday, nor at that hour on other days), else 20. It stays silent until the user's baseline has converged (config
  * learning_min_events / learning_min_days): a young histogram is mostly empty and would call
  * every new hour rare.
  *
@@ -67,7 +67,8 @@ static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 	if (s == 0)
 		mmr_contrib_add(out, rules[0], 30,
 				"activity at %s UTC; this user was never active within two hours of "
-				"that time on any day (%u events over %ld days)",
+				"that time on that weekday, nor at that hour on other days (%u events "
+				"over %ld days)",
 				when, ctx->user->events, days);
 	else
 		mmr_contrib_add(out, rules[0], 20,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,7 @@ int mmr_duration_parse(const char *s, int64_t *seconds)
 		default: break;
 		}
 		if (mult) {
-			if (nclock)
+			if (nclock || v > (INT64_MAX - total) / mult)
 				return -1;
 			total += v * mult;
 			units++;

@@ -2,6 +2,7 @@
  * callback; we keep the first ones so the caller can name the problem in rsyslog's log. */
 #include <json.h>
 #include <liblognorm.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,12 @@
 struct mmr_rulebase {
 	ln_ctx ctx;
 	unsigned flags;
+	/* liblognorm <= 2.0.6 crashes (SIGSEGV) when its "string" parser meets a byte >= 0x80: it
+	 * indexes a table with a signed char (liblognorm issue #340, fixed after 2.0.6). When the
+	 * loaded rulebase uses that parser on such a version, parse inputs are given to liblognorm
+	 * with those bytes replaced by '?'. Accented names in text logs then lose their accents
+	 * (consistently: "josé" is always "jos??"); JSON sources are not affected. */
+	bool mask_high_bytes;
 	char warning[512];
 };
 
@@ -97,17 +104,20 @@ static void check_types(mmr_rulebase *rb, const char *path)
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
 		return;
-	char line[256];
+	char line[8192];
 	unsigned lineno = 0;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
-		if (strncmp(line, "type=@", 6) == 0) {
+		if (line[0] != '#' &&
+		    (strstr(line, "\"type\":\"string\"") != NULL || strstr(line, ":string%") != NULL ||
+		     strstr(line, ":string{") != NULL))
+			rb->mask_high_bytes = true;
+		if (rb->warning[0] == '\0' && strncmp(line, "type=@", 6) == 0) {
 			snprintf(rb->warning, sizeof(rb->warning),
 				 "rulebase '%s' defines user-defined types (line %u); liblognorm %s "
 				 "leaks memory each time such a type fails to match (liblognorm issue "
 				 "#223), so memory grows with traffic: compile the rulebase with "
 				 "expand-types.awk first (rulebase/SCHEMA.md)", path, lineno, ver);
-			break;
 		}
 	}
 	fclose(f);
@@ -129,7 +139,22 @@ void mmr_rulebase_free(mmr_rulebase *rb)
 struct json_object *mmr_rulebase_parse(mmr_rulebase *rb, const char *s, size_t len)
 {
 	struct json_object *fields = NULL;
+	char *masked = NULL;
+	if (rb->mask_high_bytes) {
+		size_t i = 0;
+		while (i < len && (unsigned char)s[i] < 0x80)
+			i++;
+		if (i < len && (masked = malloc(len + 1)) != NULL) {
+			for (size_t k = 0; k < len; k++)
+				masked[k] = (unsigned char)s[k] < 0x80 ? s[k] : '?';
+			masked[len] = '\0';
+			s = masked;
+		} else if (i < len) {
+			return NULL; /* no memory for the copy: unparsed rather than a crash */
+		}
+	}
 	int r = ln_normalize(rb->ctx, s, len, &fields);
+	free(masked);
 	if (r != 0 || fields == NULL) {
 		if (fields)
 			json_object_put(fields);

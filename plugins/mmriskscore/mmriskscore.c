@@ -143,7 +143,13 @@ BEGINcreateInstance
 CODESTARTcreateInstance
 	mmr_config_init(&pData->cfg);
 	pData->input = INPUT_TAGMSG;
-	pthread_rwlock_init(&pData->rb_lock, NULL);
+	/* glibc lets new readers overtake a waiting writer: under steady load a HUP would wait
+	 * for ever. Prefer the writer (it holds the lock for two pointer swaps only). */
+	pthread_rwlockattr_t rwa;
+	pthread_rwlockattr_init(&rwa);
+	pthread_rwlockattr_setkind_np(&rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&pData->rb_lock, &rwa);
+	pthread_rwlockattr_destroy(&rwa);
 ENDcreateInstance
 
 BEGINcreateWrkrInstance
@@ -538,7 +544,10 @@ CODESTARTdoAction
 	case MMR_PARSE_OK:
 		break;
 	}
-	snprintf(ev.host, sizeof(ev.host), "%s", getHOSTNAME(pMsg));
+	if (ev.host[0] == '\0') { /* a rule or mapping may name the device behind a relay */
+		snprintf(ev.host, sizeof(ev.host), "%s", getHOSTNAME(pMsg));
+		mmr_utf8_sanitize(ev.host);
+	}
 	if (mmr_engine_process(pData->engine, &ev, &res) != 0) {
 		STATSCOUNTER_INC(pData->ctrFailed, pData->mutCtrFailed);
 		FINALIZE;

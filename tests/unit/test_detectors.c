@@ -594,6 +594,27 @@ static void test_shared_ip_fires_and_grows(void **state)
 	expect_reason(&r, SHARED, 70);
 }
 
+/* Reasons are sentences in the JSON output: they must stay valid UTF-8 even when account
+ * names with multi-byte characters are cut (23 bytes per name in the farm detail, 255 for
+ * the whole detail). */
+static void test_reason_detail_valid_utf8(void **state)
+{
+	fixture *f = *state;
+	mmr_engine *e = start(f);
+	char name[64];
+	mmr_result r = {0};
+	for (int i = 0; i < 9; i++) {
+		/* 22 ASCII bytes, then two-byte characters: the 23-byte cut falls inside one */
+		snprintf(name, sizeof(name), "user%02dxxxxxxxxxxxxxxxx\xc3\xa9\xc3\xa9\xc3\xa9", i);
+		r = ok(e, name, "198.51.100.99", MONDAY + 3600 * 10 + i);
+	}
+	const mmr_reason *x = expect_reason(&r, SHARED, 70);
+	char copy[MMR_DETAIL_MAX];
+	snprintf(copy, sizeof(copy), "%s", x->detail);
+	if (mmr_utf8_sanitize(copy) != 0)
+		fail_msg("detail is not valid UTF-8: %s", x->detail);
+}
+
 static void test_shared_ip_window(void **state)
 {
 	fixture *f = *state;
@@ -1025,6 +1046,7 @@ int main(void)
 		T(test_failure_burst_source_ip_silent),
 		T(test_failure_burst_thresholds_configurable),
 		T(test_shared_ip_fires_and_grows),
+		T(test_reason_detail_valid_utf8),
 		T(test_shared_ip_window),
 		T(test_shared_ip_min_users_configurable),
 		T(test_shared_ip_private_and_corporate_never_shared),

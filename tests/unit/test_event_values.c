@@ -686,10 +686,26 @@ static void test_utf8_sanitize(void **state)
 	}
 }
 
+/* Durations from attacker-controlled text must not overflow int64 (UB): rejected instead. */
+static void test_duration_overflow_rejected(void **state)
+{
+	(void)state;
+	char big[2048] = "";
+	for (int i = 0; i < 120; i++)
+		strcat(big, "999999999999d ");
+	big[strlen(big) - 1] = '\0';
+	int64_t v = 7;
+	assert_int_equal(mmr_duration_parse(big, &v), -1);
+	assert_int_equal(mmr_duration_parse("106751991167300d", &v), -1); /* > INT64_MAX s */
+	assert_int_equal(mmr_duration_parse("106751991167d", &v), 0);
+	assert_true(v > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utf8_sanitize),
+		cmocka_unit_test(test_duration_overflow_rejected),
 		cmocka_unit_test(test_ip_v4),
 		cmocka_unit_test(test_ip_v6),
 		cmocka_unit_test(test_ip_v4_mapped_folds_to_v4),
