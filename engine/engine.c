@@ -179,6 +179,9 @@ int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out)
 	}
 
 	if (ev->outcome != MMR_OUTCOME_FAILURE) {
+		/* a user who has signed in successfully is worth protecting from eviction by a
+		 * flood of invented names (failed logins cost an attacker nothing) */
+		mmr_lru_protect(&hold, rec);
 		if (u->events == 0 || ev->time < u->first_seen)
 			u->first_seen = ev->time;
 		if (u->events == 0 || ev->time > u->last_seen)

@@ -7,7 +7,14 @@
  *              │ buckets[0..B-1] ──► entry ──► entry        (chained, B doubles at load 1)
  *              └ lru head ◄──► entry ◄──► entry ◄──► tail   (most recent first)
  *
- *   entry: | hnext | prev | next | hash (8) | keylen (2) | pad | value (value_size) | key |
+ *   entry: | hnext | prev | next | hash (8) | keylen (2) | seg | value (value_size) | key |
+ *
+ * Eviction is segmented (SLRU): every stripe keeps two recency lists, "probation" for entries
+ * nobody vouched for and "protected" for entries the owner marked with mmr_lru_protect() (the
+ * engine does so once a user has a successful sign-in). A full stripe evicts the probation
+ * tail first and touches the protected list only when probation is empty. So a flood of
+ * invented user names (failed logins cost an attacker nothing) evicts other invented names,
+ * never the established users whose baselines took weeks to learn.
  *
  * The high bits of a key's hash pick the stripe, the low bits the bucket, so the two are
  * independent. Each stripe is its own small table with its own cap (the caps add up to
@@ -25,6 +32,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +44,7 @@ typedef struct entry {
 	struct entry *prev, *next;
 	uint64_t hash;
 	uint16_t keylen;
+	uint8_t seg;                       /* 0 probation, 1 protected */
 	_Alignas(16) unsigned char data[]; /* value, then key */
 } entry;
 
@@ -44,7 +53,7 @@ struct mmr_lru_stripe {
 	entry **buckets;
 	size_t nbuckets; /* power of two */
 	size_t count, cap;
-	entry *head, *tail;
+	entry *head[2], *tail[2]; /* per segment, most recent first */
 	mmr_lru_table *table;
 } __attribute__((aligned(64)));
 
@@ -115,10 +124,11 @@ void mmr_lru_table_free(mmr_lru_table *t)
 		return;
 	for (unsigned i = 0; i < t->nstripes; i++) {
 		mmr_lru_stripe *s = &t->stripes[i];
-		for (entry *e = s->head, *next; e; e = next) {
-			next = e->next;
-			free(e);
-		}
+		for (int g = 0; g < 2; g++)
+			for (entry *e = s->head[g], *next; e; e = next) {
+				next = e->next;
+				free(e);
+			}
 		free(s->buckets);
 		pthread_mutex_destroy(&s->mu);
 	}
@@ -136,23 +146,23 @@ static void lru_unlink(mmr_lru_stripe *s, entry *e)
 	if (e->prev)
 		e->prev->next = e->next;
 	else
-		s->head = e->next;
+		s->head[e->seg] = e->next;
 	if (e->next)
 		e->next->prev = e->prev;
 	else
-		s->tail = e->prev;
+		s->tail[e->seg] = e->prev;
 	e->prev = e->next = NULL;
 }
 
 static void lru_push_front(mmr_lru_stripe *s, entry *e)
 {
 	e->prev = NULL;
-	e->next = s->head;
-	if (s->head)
-		s->head->prev = e;
-	s->head = e;
-	if (s->tail == NULL)
-		s->tail = e;
+	e->next = s->head[e->seg];
+	if (s->head[e->seg])
+		s->head[e->seg]->prev = e;
+	s->head[e->seg] = e;
+	if (s->tail[e->seg] == NULL)
+		s->tail[e->seg] = e;
 }
 
 static void bucket_remove(mmr_lru_stripe *s, entry *e)
@@ -198,7 +208,7 @@ void *mmr_lru_acquire(mmr_lru_table *t, const void *key, size_t keylen, bool cre
 		for (entry *e = s->buckets[h & (s->nbuckets - 1)]; e; e = e->hnext) {
 			if (e->hash == h && e->keylen == keylen &&
 			    memcmp(entry_key(t, e), key, keylen) == 0) {
-				if (s->head != e) {
+				if (s->head[e->seg] != e) {
 					lru_unlink(s, e);
 					lru_push_front(s, e);
 				}
@@ -208,8 +218,8 @@ void *mmr_lru_acquire(mmr_lru_table *t, const void *key, size_t keylen, bool cre
 	}
 	if (!create)
 		return NULL;
-	if (s->count >= s->cap && s->tail) {
-		entry *victim = s->tail;
+	entry *victim = s->tail[0] ? s->tail[0] : s->tail[1];
+	if (s->count >= s->cap && victim) {
 		lru_unlink(s, victim);
 		bucket_remove(s, victim);
 		free(victim);
@@ -234,6 +244,16 @@ void *mmr_lru_acquire(mmr_lru_table *t, const void *key, size_t keylen, bool cre
 	if (created)
 		*created = true;
 	return e->data;
+}
+
+void mmr_lru_protect(mmr_lru_hold *hold, void *value)
+{
+	entry *e = (entry *)((unsigned char *)value - offsetof(entry, data));
+	if (e->seg == 1 || hold->stripe == NULL)
+		return;
+	lru_unlink(hold->stripe, e);
+	e->seg = 1;
+	lru_push_front(hold->stripe, e);
 }
 
 void mmr_lru_release(mmr_lru_hold *hold)

@@ -28,6 +28,10 @@ void *mmr_lru_acquire(mmr_lru_table *t, const void *key, size_t keylen, bool cre
 		      bool *created, mmr_lru_hold *hold);
 void mmr_lru_release(mmr_lru_hold *hold);
 
+/* Moves value's entry (of the stripe hold locks) to the protected segment: from then on it is
+ * evicted only when the stripe holds no unprotected entry (see lru_table.c). */
+void mmr_lru_protect(mmr_lru_hold *hold, void *value);
+
 size_t mmr_lru_count(const mmr_lru_table *t);
 uint64_t mmr_lru_evictions(const mmr_lru_table *t);
 

@@ -615,6 +615,32 @@ static void test_reason_detail_valid_utf8(void **state)
 		fail_msg("detail is not valid UTF-8: %s", x->detail);
 }
 
+/* A flood of failed logins with invented names (free for an attacker) must not evict an
+ * established user's baseline: users with a successful sign-in are protected. */
+static void test_failure_flood_keeps_established_users(void **state)
+{
+	fixture *f = *state;
+	f->cfg.max_users = 1000;
+	mmr_engine *e = start(f);
+	mmr_result r;
+	for (int d = 0; d < 10; d++)
+		for (int k = 0; k < 4; k++)
+			r = ok(e, "alice", "198.51.100.20", MONDAY + d * 86400 + (9 + k) * 3600);
+	assert_false(r.learning);
+	char name[32];
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "rnd%d", i);
+		bad(e, name, "203.0.113.250", MONDAY + 11 * 86400 + i);
+	}
+	mmr_stats st;
+	mmr_engine_stats(e, &st);
+	assert_true(st.users <= 1000);
+	assert_true(st.users_evicted >= 4000);
+	r = ok(e, "alice", "198.51.100.20", MONDAY + 11 * 86400 + 9 * 3600 + 6000);
+	if (r.learning)
+		fail_msg("alice's converged baseline was evicted by the flood");
+}
+
 static void test_shared_ip_window(void **state)
 {
 	fixture *f = *state;
@@ -1047,6 +1073,7 @@ int main(void)
 		T(test_failure_burst_thresholds_configurable),
 		T(test_shared_ip_fires_and_grows),
 		T(test_reason_detail_valid_utf8),
+		T(test_failure_flood_keeps_established_users),
 		T(test_shared_ip_window),
 		T(test_shared_ip_min_users_configurable),
 		T(test_shared_ip_private_and_corporate_never_shared),

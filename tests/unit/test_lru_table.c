@@ -344,10 +344,58 @@ static void test_tiny_cap_and_stripe_rounding(void **state)
 	mmr_lru_table_free(NULL); /* harmless */
 }
 
+/* Segmented eviction: protected entries survive any number of unprotected inserts, and are
+ * evicted (least recent first) only when the stripe holds nothing unprotected. */
+static void test_protected_survive_flood(void **state)
+{
+	(void)state;
+	mmr_lru_table *t = mmr_lru_table_new(16, 8, 1);
+	mmr_lru_hold h;
+	char key[32];
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "established%d", i);
+		void *v = mmr_lru_acquire(t, key, strlen(key), true, NULL, &h);
+		assert_non_null(v);
+		mmr_lru_protect(&h, v);
+		mmr_lru_protect(&h, v); /* idempotent */
+		mmr_lru_release(&h);
+	}
+	for (int i = 0; i < 10000; i++) {
+		snprintf(key, sizeof(key), "flood%d", i);
+		assert_non_null(mmr_lru_acquire(t, key, strlen(key), true, NULL, &h));
+		mmr_lru_release(&h);
+	}
+	assert_true(mmr_lru_count(t) <= 16);
+	assert_int_equal(mmr_lru_evictions(t), 10000 - 6);
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "established%d", i);
+		void *v = mmr_lru_acquire(t, key, strlen(key), false, NULL, &h);
+		mmr_lru_release(&h);
+		if (v == NULL)
+			fail_msg("%s was evicted by unprotected entries", key);
+	}
+	/* only protected entries left and the stripe full: the least recent protected one goes */
+	for (int i = 10; i < 17; i++) {
+		snprintf(key, sizeof(key), "established%d", i);
+		void *v = mmr_lru_acquire(t, key, strlen(key), true, NULL, &h);
+		mmr_lru_protect(&h, v);
+		mmr_lru_release(&h);
+	}
+	assert_true(mmr_lru_count(t) <= 16);
+	void *v = mmr_lru_acquire(t, "established0", 12, false, NULL, &h);
+	mmr_lru_release(&h);
+	assert_null(v);
+	v = mmr_lru_acquire(t, "established16", 13, false, NULL, &h);
+	mmr_lru_release(&h);
+	assert_non_null(v);
+	mmr_lru_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_and_find),
+		cmocka_unit_test(test_protected_survive_flood),
 		cmocka_unit_test(test_values_zeroed),
 		cmocka_unit_test(test_value_alignment),
 		cmocka_unit_test(test_lru_order_single_stripe),
