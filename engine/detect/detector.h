@@ -62,7 +62,9 @@ extern const mmr_detector *const mmr_detectors[];
 /* Shared by detectors that must ignore corporate and private addresses. */
 bool mmr_ip_is_external(const mmr_config *cfg, const mmr_ip *ip);
 
-/* 32-bit FNV-1a of a user key, never 0 (0 marks an empty slot). */
+/* 32-bit FNV-1a of bytes / of a user key, never 0 (0 marks an empty slot in detector
+ * tables). Not seeded: for compact per-entry fingerprints, not for hash-table placement. */
+uint32_t mmr_hash32(const void *p, size_t len);
 uint32_t mmr_user_hash32(const char *user);
 
 /* "Sat 03:00" style hour-of-week label and index (Monday 00:00 UTC = 0). */

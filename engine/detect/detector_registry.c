@@ -70,12 +70,18 @@ void mmr_hour_of_week_label(int how, char *buf, size_t len)
 	snprintf(buf, len, "%s %02d:00", names[(how / 24) % 7], how % 24);
 }
 
-uint32_t mmr_user_hash32(const char *u)
+uint32_t mmr_hash32(const void *p, size_t len)
 {
+	const unsigned char *b = p;
 	uint32_t h = 2166136261u;
-	while (*u) {
-		h ^= (unsigned char)*u++;
+	for (size_t i = 0; i < len; i++) {
+		h ^= b[i];
 		h *= 16777619u;
 	}
 	return h ? h : 1;
+}
+
+uint32_t mmr_user_hash32(const char *u)
+{
+	return mmr_hash32(u, strlen(u));
 }

@@ -38,12 +38,7 @@ static uint32_t net_hash(const mmr_ip *ip, char *label, size_t len)
 		mmr_ip_format(&net, a, sizeof(a));
 		snprintf(label, len, "%s/%d", a, prefix);
 	}
-	uint32_t h = 2166136261u ^ net.family; /* FNV-1a, 32 bit */
-	for (int i = 0; i < 16; i++) {
-		h ^= net.b[i];
-		h *= 16777619u;
-	}
-	return h ? h : 1;
+	return mmr_hash32(&net, sizeof(net)); /* family and address bytes */
 }
 
 static uint32_t day_of(int64_t t)
