@@ -13,26 +13,37 @@
  * do), while every message of the burst still carries its own event score and reasons.
  */
 #include <json.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mmriskscore/engine.h"
+#include "mmriskscore/context.h"
 #include "detect/detector.h"
+#include "enrich/enrich.h"
+#include "enrich/geoip.h"
+#include "enrich/lists.h"
+#include "score/model.h"
 #include "score/score.h"
 #include "state/lru_table.h"
 
 #define MAX_DETECTORS 32
-#define MAX_RULES 32
+#define MAX_RULES MMR_MAX_RULES
 #define USER_STRIPES 64
+#define MAX_PARAMS 256
+/* rule_risk[] is fixed point: 1/RISK_ONE risk point, so a cap of up to 2000 fits in 16 bits */
+#define RISK_ONE 32.0
+#define MAX_CAP 2000
 
 typedef struct user_core {
 	int64_t first_seen, last_seen;
-	double risk;
 	int64_t risk_time;
 	uint32_t events;
 	uint32_t rule_last[MAX_RULES]; /* low 32 bits of event time; 0 = never */
+	uint16_t rule_risk[MAX_RULES]; /* decayed risk points held per rule, x RISK_ONE */
 } user_core;
 
 struct mmr_engine {
@@ -40,10 +51,20 @@ struct mmr_engine {
 	mmr_lru_table *users;
 	size_t ndet;
 	size_t slice_off[MAX_DETECTORS];
+	size_t record_size;
 	void *global[MAX_DETECTORS];
-	const char *rule_ids[MAX_RULES];
+	const char *rule_ids[MAX_RULES + 1];
 	size_t nrules;
-	atomic_uint_fast64_t scored, failed, reasons_dropped;
+	double rule_weight[MAX_RULES], rule_cap[MAX_RULES];
+	bool rule_weak[MAX_RULES];
+	double weak_cap; /* the weak rules' shares together stay under this */
+	double params[MAX_PARAMS];
+	size_t param_off[MAX_DETECTORS];
+	size_t nparams;
+	pthread_rwlock_t ctx_lock; /* readers: process(); writer: set_context() */
+	mmr_context *ctx;
+	atomic_uint_fast64_t scored, failed, reasons_dropped, allowlisted;
+	atomic_uint_fast64_t level[5];
 };
 
 static size_t align16(size_t n)
@@ -51,40 +72,155 @@ static size_t align16(size_t n)
 	return (n + 15) & ~(size_t)15;
 }
 
+static int rule_index(const mmr_engine *e, const char *rule)
+{
+	for (size_t i = 0; i < e->nrules; i++)
+		if (e->rule_ids[i] == rule || strcmp(e->rule_ids[i], rule) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Applies the model file's rule.<id>.weight|cap and detector parameters. */
+static int resolve_model(mmr_engine *e, char *err, size_t errlen)
+{
+	const struct mmr_model *m = e->cfg.model;
+	for (size_t i = 0; m && i < m->n; i++) {
+		const mmr_model_entry *x = &m->v[i];
+		const char *key = x->key;
+		if (strcmp(key, "weak.cap") == 0) {
+			if (x->value < 0 || x->value > MAX_CAP) {
+				snprintf(err, errlen, "%s:%d: weak.cap must be 0-%d", m->path, x->line,
+					 MAX_CAP);
+				return -1;
+			}
+			e->weak_cap = x->value;
+			continue;
+		}
+		if (strncmp(key, "rule.", 5) == 0) {
+			const char *dot = strrchr(key + 5, '.');
+			char rule[96];
+			if (dot == NULL || dot == key + 5 || (size_t)(dot - key - 5) >= sizeof(rule))
+				goto unknown;
+			memcpy(rule, key + 5, (size_t)(dot - key - 5));
+			rule[dot - key - 5] = '\0';
+			int k = rule_index(e, rule);
+			if (k < 0) {
+				snprintf(err, errlen, "%s:%d: %s: no detector emits rule \"%s\"",
+					 m->path, x->line, key, rule);
+				return -1;
+			}
+			if (strcmp(dot, ".weight") == 0) {
+				if (x->value < 0 || x->value > 10) {
+					snprintf(err, errlen, "%s:%d: %s must be 0-10", m->path,
+						 x->line, key);
+					return -1;
+				}
+				e->rule_weight[k] = x->value;
+			} else if (strcmp(dot, ".cap") == 0) {
+				if (x->value < 0 || x->value > MAX_CAP) {
+					snprintf(err, errlen, "%s:%d: %s must be 0-%d", m->path,
+						 x->line, key, MAX_CAP);
+					return -1;
+				}
+				e->rule_cap[k] = x->value;
+			} else if (strcmp(dot, ".weak") == 0) {
+				if (x->value != 0 && x->value != 1) {
+					snprintf(err, errlen, "%s:%d: %s must be 0 or 1", m->path,
+						 x->line, key);
+					return -1;
+				}
+				e->rule_weak[k] = x->value == 1;
+			} else {
+				goto unknown;
+			}
+			continue;
+		}
+		for (size_t d = 0; d < e->ndet; d++) {
+			const mmr_param *p = mmr_detectors[d]->params;
+			for (size_t j = 0; p && p[j].key; j++) {
+				if (strcmp(p[j].key, key) != 0)
+					continue;
+				if (x->value < p[j].min || x->value > p[j].max) {
+					snprintf(err, errlen, "%s:%d: %s = %g is outside %g-%g (%s)",
+						 m->path, x->line, key, x->value, p[j].min,
+						 p[j].max, p[j].doc);
+					return -1;
+				}
+				e->params[e->param_off[d] + j] = x->value;
+				goto next;
+			}
+		}
+	unknown:
+		snprintf(err, errlen, "%s:%d: unknown key \"%s\" (docs/model.md lists them)",
+			 m->path, x->line, key);
+		return -1;
+	next:;
+	}
+	return 0;
+}
+
 mmr_engine *mmr_engine_new(const mmr_config *cfg, char *err, size_t errlen)
 {
 	if (mmr_config_validate(cfg, err, errlen) != 0)
 		return NULL;
 	mmr_engine *e = calloc(1, sizeof(*e));
-	if (e == NULL)
-		goto oom;
+	if (e == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_rwlockattr_t attr;
+	pthread_rwlockattr_init(&attr);
+	/* a HUP must not wait forever behind a steady stream of messages */
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&e->ctx_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 	e->cfg = *cfg;
+	e->weak_cap = MMR_WEAK_POOL_CAP;
 	size_t off = align16(sizeof(user_core));
 	for (; mmr_detectors[e->ndet]; e->ndet++) {
 		const mmr_detector *d = mmr_detectors[e->ndet];
 		if (e->ndet == MAX_DETECTORS) {
 			snprintf(err, errlen, "too many detectors (max %d)", MAX_DETECTORS);
-			mmr_engine_free(e);
-			return NULL;
+			goto fail;
 		}
 		e->slice_off[e->ndet] = off;
 		off += align16(d->user_state_size);
 		for (const char *const *r = d->rules; *r; r++) {
 			if (e->nrules == MAX_RULES) {
 				snprintf(err, errlen, "too many rule ids (max %d)", MAX_RULES);
-				mmr_engine_free(e);
-				return NULL;
+				goto fail;
 			}
+			mmr_model_rule_defaults(*r, &e->rule_weight[e->nrules],
+						&e->rule_cap[e->nrules], &e->rule_weak[e->nrules]);
 			e->rule_ids[e->nrules++] = *r;
 		}
-		if (d->global_new && (e->global[e->ndet] = d->global_new(&e->cfg)) == NULL)
+		e->param_off[e->ndet] = e->nparams;
+		for (const mmr_param *p = d->params; p && p->key; p++) {
+			if (e->nparams == MAX_PARAMS) {
+				snprintf(err, errlen, "too many detector parameters (max %d)",
+					 MAX_PARAMS);
+				goto fail;
+			}
+			e->params[e->nparams++] = p->def;
+		}
+	}
+	if (resolve_model(e, err, errlen) != 0)
+		goto fail;
+	e->record_size = off;
+	for (size_t i = 0; i < e->ndet; i++) {
+		const mmr_detector *d = mmr_detectors[i];
+		if (d->global_new && (e->global[i] = d->global_new(&e->cfg)) == NULL)
 			goto oom;
 	}
 	if ((e->users = mmr_lru_table_new(cfg->max_users, off, USER_STRIPES)) == NULL)
 		goto oom;
+	/* the model entries were copied by value with cfg; the engine must not free them */
+	e->cfg.model = NULL;
 	return e;
 oom:
 	snprintf(err, errlen, "out of memory");
+fail:
+	e->cfg.model = NULL;
 	mmr_engine_free(e);
 	return NULL;
 }
@@ -97,15 +233,18 @@ void mmr_engine_free(mmr_engine *e)
 		if (e->global[i] && mmr_detectors[i]->global_free)
 			mmr_detectors[i]->global_free(e->global[i]);
 	mmr_lru_table_free(e->users);
+	mmr_context_free(e->ctx);
+	pthread_rwlock_destroy(&e->ctx_lock);
 	free(e);
 }
 
-static int rule_index(const mmr_engine *e, const char *rule)
+void mmr_engine_set_context(mmr_engine *e, mmr_context *c)
 {
-	for (size_t i = 0; i < e->nrules; i++)
-		if (e->rule_ids[i] == rule || strcmp(e->rule_ids[i], rule) == 0)
-			return (int)i;
-	return -1;
+	pthread_rwlock_wrlock(&e->ctx_lock);
+	mmr_context *old = e->ctx;
+	e->ctx = c;
+	pthread_rwlock_unlock(&e->ctx_lock);
+	mmr_context_free(old);
 }
 
 static int by_points_desc(const void *a, const void *b)
@@ -116,25 +255,122 @@ static int by_points_desc(const void *a, const void *b)
 	return strcmp(x->rule, y->rule);
 }
 
-/* Points of this event's reasons that may feed the user's risk (rule cooldown applied). */
-static double risk_increment(const mmr_engine *e, user_core *u, const mmr_result *r, int64_t t)
+static void append(mmr_reason *r, const char *note)
 {
+	size_t l = strlen(r->detail);
+	snprintf(r->detail + l, sizeof(r->detail) - l, " [%s]", note);
+	mmr_utf8_sanitize(r->detail);
+}
+
+/* Rule weights, context multipliers (new hire, privileged) and allowlists, in that order.
+ * A rule weighted 0 is switched off and dropped; an allowlisted one stays, with 0 points. */
+static int adjust_points(mmr_engine *e, const mmr_enriched *x, const char *user, mmr_reason *r,
+			 int n)
+{
+	const mmr_lists *lists = mmr_context_lists(e->ctx);
+	int kept = 0;
+	for (int i = 0; i < n; i++) {
+		int k = rule_index(e, r[i].rule);
+		double w = k >= 0 ? e->rule_weight[k] : 1.0;
+		if (w == 0)
+			continue;
+		double p = r[i].points * w;
+		char note[64] = "";
+		if (x->new_hire && e->cfg.newhire_factor != 1.0) {
+			p *= e->cfg.newhire_factor;
+			snprintf(note, sizeof(note), "new hire x%.2g", e->cfg.newhire_factor);
+		}
+		if (x->privileged && e->cfg.privileged_factor != 1.0) {
+			p *= e->cfg.privileged_factor;
+			size_t l = strlen(note);
+			snprintf(note + l, sizeof(note) - l, "%sprivileged x%.2g", l ? ", " : "",
+				 e->cfg.privileged_factor);
+		}
+		const char *allow = x->allow_user ? "allowlisted: allow-users.txt"
+				    : x->allow_network ? "allowlisted: allow-networks.txt"
+				    : mmr_lists_allows_rule(lists, r[i].rule, user)
+					    ? "allowlisted: allow-rules.txt"
+					    : NULL;
+		if (allow) {
+			p = 0;
+			atomic_fetch_add(&e->allowlisted, 1);
+		}
+		int raw = r[i].points;
+		r[kept] = r[i];
+		r[kept].points = (int)lround(p > 100 ? 100 : p);
+		if (allow)
+			append(&r[kept], allow);
+		else if (note[0] && r[kept].points != raw)
+			append(&r[kept], note);
+		kept++;
+	}
+	return kept;
+}
+
+static double user_risk(const user_core *u, size_t nrules)
+{
+	double sum = 0;
+	for (size_t k = 0; k < nrules; k++)
+		sum += u->rule_risk[k] / RISK_ONE;
+	return sum;
+}
+
+/* Decays every rule's share to time t, then adds this event's fresh findings: together they
+ * add the event score of the fresh reasons (diminishing returns), split over their rules in
+ * proportion to points, each rule's share held to its cap. A rule feeds the user at most once
+ * per rule_cooldown (|t - last| so that a burst delivered slightly out of order still counts
+ * once; last only moves forward). */
+static void update_risk(mmr_engine *e, user_core *u, const mmr_result *r, int64_t t)
+{
+	if (t > u->risk_time) {
+		if (u->risk_time != 0) {
+			double f = mmr_risk_decay(1.0, u->risk_time, t, e->cfg.user_score_halflife);
+			for (size_t k = 0; k < e->nrules; k++)
+				if (u->rule_risk[k])
+					u->rule_risk[k] = (uint16_t)lround(u->rule_risk[k] * f);
+		}
+		u->risk_time = t;
+	}
 	mmr_reason fresh[MMR_MAX_REASONS];
-	int n = 0;
+	int idx[MMR_MAX_REASONS];
+	int n = 0, sum = 0;
 	for (int i = 0; i < r->n_reasons; i++) {
 		int k = rule_index(e, r->reasons[i].rule);
-		/* |t - last| so that a burst delivered slightly out of order still counts once;
-		 * last only moves forward */
-		if (k >= 0 && u->rule_last[k] != 0) {
+		if (k < 0 || r->reasons[i].points <= 0)
+			continue;
+		if (u->rule_last[k] != 0) {
 			int64_t d = t - (int64_t)u->rule_last[k];
 			if ((d < 0 ? -d : d) < e->cfg.rule_cooldown)
 				continue;
 		}
-		if (k >= 0 && (u->rule_last[k] == 0 || t > (int64_t)u->rule_last[k]))
+		if (u->rule_last[k] == 0 || t > (int64_t)u->rule_last[k])
 			u->rule_last[k] = (uint32_t)(t > 0 ? t : 1);
+		idx[n] = k;
+		sum += r->reasons[i].points;
 		fresh[n++] = r->reasons[i];
 	}
-	return mmr_score_combine(fresh, n);
+	if (n == 0)
+		return;
+	double inc = mmr_score_combine(fresh, n);
+	for (int i = 0; i < n; i++) {
+		int k = idx[i];
+		double v = u->rule_risk[k] / RISK_ONE + inc * fresh[i].points / sum;
+		if (v > e->rule_cap[k])
+			v = e->rule_cap[k];
+		if (v * RISK_ONE > u->rule_risk[k])
+			u->rule_risk[k] = (uint16_t)lround(v * RISK_ONE);
+	}
+	/* the weak pool: scale the weak shares down together when they exceed it */
+	double weak = 0;
+	for (size_t k = 0; k < e->nrules; k++)
+		if (e->rule_weak[k])
+			weak += u->rule_risk[k] / RISK_ONE;
+	if (weak > e->weak_cap) {
+		double f = e->weak_cap / weak;
+		for (size_t k = 0; k < e->nrules; k++)
+			if (e->rule_weak[k])
+				u->rule_risk[k] = (uint16_t)floor(u->rule_risk[k] * f);
+	}
 }
 
 int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out)
@@ -145,9 +381,13 @@ int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out)
 
 	memset(out, 0, offsetof(mmr_result, reasons));
 	snprintf(out->user, sizeof(out->user), "%s", ev->user);
+	pthread_rwlock_rdlock(&e->ctx_lock);
+	mmr_enriched x;
+	mmr_enrich(e->ctx, cfg, ev, &x);
 	rec = mmr_lru_acquire(e->users, ev->user, strlen(ev->user), true, NULL, &hold);
 	if (rec == NULL) {
 		mmr_lru_release(&hold);
+		pthread_rwlock_unlock(&e->ctx_lock);
 		atomic_fetch_add(&e->failed, 1);
 		return -1;
 	}
@@ -161,22 +401,25 @@ int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out)
 			 u->last_seen - u->first_seen >= (int64_t)cfg->learning_min_days * 86400;
 
 	mmr_contribs contribs = {.v = out->reasons, .cap = MMR_MAX_REASONS};
-	mmr_detect_ctx ctx = {.ev = ev, .cfg = cfg, .user = &base};
+	mmr_detect_ctx ctx = {.ev = ev, .cfg = cfg, .user = &base, .x = &x, .context = e->ctx};
 	for (size_t i = 0; i < e->ndet; i++) {
 		ctx.user_state = rec + e->slice_off[i];
 		ctx.global = e->global[i];
+		ctx.param = e->params + e->param_off[i];
 		mmr_detectors[i]->score(&ctx, &contribs);
 	}
-	out->n_reasons = contribs.n;
+	out->n_reasons = adjust_points(e, &x, ev->user, out->reasons, contribs.n);
 	qsort(out->reasons, (size_t)out->n_reasons, sizeof(out->reasons[0]), by_points_desc);
 	out->score = mmr_score_combine(out->reasons, out->n_reasons);
 
 	for (size_t i = 0; i < e->ndet; i++) {
 		ctx.user_state = rec + e->slice_off[i];
 		ctx.global = e->global[i];
+		ctx.param = e->params + e->param_off[i];
 		if (mmr_detectors[i]->learn)
 			mmr_detectors[i]->learn(&ctx);
 	}
+	pthread_rwlock_unlock(&e->ctx_lock);
 
 	if (ev->outcome != MMR_OUTCOME_FAILURE) {
 		/* a user who has signed in successfully is worth protecting from eviction by a
@@ -188,19 +431,95 @@ int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out)
 			u->last_seen = ev->time;
 		u->events++;
 	}
-	u->risk = mmr_risk_decay(u->risk, u->risk_time, ev->time, cfg->user_score_halflife);
-	if (ev->time > u->risk_time)
-		u->risk_time = ev->time;
-	u->risk += risk_increment(e, u, out, ev->time);
-	out->user_score = mmr_user_score(u->risk, cfg->user_score_scale);
+	update_risk(e, u, out, ev->time);
+	out->user_score = mmr_user_score(user_risk(u, e->nrules), cfg->user_score_scale);
 	out->learning = !(u->events >= cfg->learning_min_events &&
 			  u->last_seen - u->first_seen >= (int64_t)cfg->learning_min_days * 86400);
 	mmr_lru_release(&hold);
 
 	atomic_fetch_add(&e->scored, 1);
+	int lv = out->score >= 90 ? 4 : out->score >= 70 ? 3 : out->score >= 40 ? 2 : out->score >= 20 ? 1 : 0;
+	atomic_fetch_add(&e->level[lv], 1);
 	if (contribs.dropped)
 		atomic_fetch_add(&e->reasons_dropped, (uint64_t)contribs.dropped);
 	return 0;
+}
+
+const char *const *mmr_engine_rules(const mmr_engine *e, size_t *n)
+{
+	if (n)
+		*n = e->nrules;
+	return e->rule_ids;
+}
+
+int mmr_engine_rule_model(const mmr_engine *e, const char *rule, double *weight, double *cap,
+			  bool *weak)
+{
+	int k = rule_index(e, rule);
+	if (k < 0)
+		return -1;
+	*weight = e->rule_weight[k];
+	*cap = e->rule_cap[k];
+	if (weak)
+		*weak = e->rule_weak[k];
+	return 0;
+}
+
+double mmr_engine_weak_cap(const mmr_engine *e)
+{
+	return e->weak_cap;
+}
+
+const char *mmr_engine_param_at(const mmr_engine *e, size_t i, double *value, double *def,
+				double *min, double *max, const char **doc)
+{
+	for (size_t d = 0; d < e->ndet; d++) {
+		const mmr_param *p = mmr_detectors[d]->params;
+		size_t n = 0;
+		while (p && p[n].key)
+			n++;
+		if (i < n) {
+			*value = e->params[e->param_off[d] + i];
+			*def = p[i].def;
+			*min = p[i].min;
+			*max = p[i].max;
+			*doc = p[i].doc;
+			return p[i].key;
+		}
+		i -= n;
+	}
+	return NULL;
+}
+
+int mmr_engine_param(const mmr_engine *e, const char *key, double *value)
+{
+	for (size_t d = 0; d < e->ndet; d++) {
+		const mmr_param *p = mmr_detectors[d]->params;
+		for (size_t j = 0; p && p[j].key; j++)
+			if (strcmp(p[j].key, key) == 0) {
+				*value = e->params[e->param_off[d] + j];
+				return 0;
+			}
+	}
+	return -1;
+}
+
+size_t mmr_engine_user_bytes(const mmr_engine *e)
+{
+	/* lru_table.c: a 48-byte entry header (aligned), 8 bytes of bucket pointer, the key
+	 * (typically under 24 bytes) and malloc's 16-byte chunk header */
+	return e->record_size + 48 + 8 + 24 + 16;
+}
+
+void mmr_result_message(const mmr_result *r, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s risk %d (%s)", r->user, r->user_score,
+			 mmr_level_name(r->user_score));
+	for (int i = 0; i < r->n_reasons && i < 3 && n >= 0 && (size_t)n < len; i++)
+		if (r->reasons[i].points > 0)
+			n += snprintf(buf + n, len - (size_t)n, "%s %s", i ? ";" : ":",
+				      r->reasons[i].detail);
+	mmr_utf8_sanitize(buf);
 }
 
 struct json_object *mmr_result_to_json(const mmr_result *r)
@@ -225,6 +544,9 @@ struct json_object *mmr_result_to_json(const mmr_result *r)
 		json_object_array_add(reasons, x);
 	}
 	json_object_object_add(o, "reasons", reasons);
+	char msg[600];
+	mmr_result_message(r, msg, sizeof(msg));
+	json_object_object_add(o, "message", json_object_new_string(msg));
 	json_object_object_add(o, "learning", json_object_new_boolean(r->learning));
 	return o;
 }
@@ -235,6 +557,13 @@ void mmr_engine_stats(mmr_engine *e, mmr_stats *st)
 	st->events_scored = atomic_load(&e->scored);
 	st->events_failed = atomic_load(&e->failed);
 	st->reasons_dropped = atomic_load(&e->reasons_dropped);
+	st->allowlisted = atomic_load(&e->allowlisted);
+	for (int i = 0; i < 5; i++)
+		st->level[i] = atomic_load(&e->level[i]);
+	pthread_rwlock_rdlock(&e->ctx_lock);
+	if (e->ctx && e->ctx->geoip)
+		mmr_geoip_counters(e->ctx->geoip, &st->geoip_lookups, &st->geoip_cache_hits);
+	pthread_rwlock_unlock(&e->ctx_lock);
 	st->users = mmr_lru_count(e->users);
 	st->users_evicted = mmr_lru_evictions(e->users);
 	for (size_t i = 0; i < e->ndet; i++)

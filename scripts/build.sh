@@ -28,7 +28,7 @@ say() { echo "build.sh: $*" >&2; }
 # 1. packages -------------------------------------------------------------------------------
 pkgs="rsyslog liblognorm-dev libestr-dev libfastjson-dev libcmocka-dev build-essential
       pkg-config dpkg-dev zlib1g-dev uuid-dev autoconf automake libtool liblognorm-utils
-      jq valgrind libmaxmind-db-writer-perl mmdb-bin"
+      jq valgrind libmaxmind-db-writer-perl mmdb-bin libmaxminddb-dev tzdata"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -27,10 +27,70 @@ typedef struct mmr_user_baseline {
 	bool converged;     /* learning_min_events over learning_min_days reached */
 } mmr_user_baseline;
 
+/* What enrichment (enrich/enrich.c) adds to the event before the detectors run: geography
+ * and network facts, list memberships and the employee's HR context. Computed once per event
+ * by the engine; detectors only read it. */
+typedef struct mmr_enriched {
+	/* geography of src_ip: the log's own fields when it has them (Okta, Entra), else GeoIP */
+	char country[3];         /* ISO alpha-2, "" = unknown */
+	char city[48];
+	bool has_location;
+	double lat, lon;
+	uint16_t accuracy_km;    /* 0 = not given */
+	uint32_t asn;            /* 0 = unknown */
+	char as_org[64];
+	/* facts about src_ip */
+	bool has_src;            /* the event has a source address */
+	bool corporate;          /* in corporatenetworks or corporate-networks.txt */
+	bool external;           /* has_src, not private, not corporate */
+	bool hosting;            /* hosting.txt (by CIDR or ASN) */
+	bool commercial_vpn;     /* commercial-vpn.txt (by CIDR or ASN) */
+	bool proxy;              /* the log itself says proxy/VPN/Tor (Okta isProxy) */
+	bool watch_country;      /* country in watch-countries.txt */
+	const char *remote_tool; /* remote-access-tools.txt entry seen in user agent, device,
+				  * target or host; NULL = none */
+	/* the client: phones and carrier networks (detectors that count people per address or
+	 * place people by address leave them out) */
+	bool mobile;             /* a phone or tablet: a mobile user agent (iPhone, iPad, iPod,
+				  * Android, "Mobile", Okta Verify, okhttp, CFNetwork, Dalvik) or
+				  * Okta's device class Mobile/Tablet/Phone/Smartphone; or, when the
+				  * log has no user agent (VPN gateways, RADIUS), a mobile_carrier
+				  * address. A desktop user agent on a carrier is not mobile (a
+				  * tethered laptop; "China Mobile" also sells home broadband). */
+	bool mobile_carrier;     /* as_org names a mobile carrier ("Wireless", "Mobil...", "Movil",
+				  * "Cellular", "Celular"): carrier-grade NAT, many subscribers per
+				  * address, whatever the device */
+	/* HR context */
+	const struct mmr_roster_entry *who; /* NULL: not in the roster (peer group unknown) */
+	uint32_t group;          /* peer group id, 0 = unknown */
+	bool has_declared_tz;
+	int32_t declared_offset; /* seconds east of UTC of the declared zone at event time */
+	int32_t tenure_days;     /* days since start_date at event time; -1 = unknown */
+	bool new_hire;           /* tenure_days < 90 (docs/detectors.md) */
+	bool privileged;
+	/* allowlists (contributions are recorded with 0 points) */
+	bool allow_user, allow_network;
+} mmr_enriched;
+
+struct mmr_roster_entry;
+struct mmr_context;
+
+/* A tunable of a detector (threshold, window, points): its defaults live with the detector,
+ * values may be set in the model file (docs/model.md) under key, and are checked against
+ * [min, max] when the engine is created. ctx->param[i] is the value of params[i]. */
+typedef struct mmr_param {
+	const char *key;  /* "travel.max_speed_kmh" */
+	double def, min, max;
+	const char *doc;  /* one line: what it is, the unit */
+} mmr_param;
+
 typedef struct mmr_detect_ctx {
 	const mmr_event *ev;
 	const mmr_config *cfg;
 	const mmr_user_baseline *user;
+	const mmr_enriched *x;
+	const struct mmr_context *context; /* NULL when none is loaded */
+	const double *param;               /* this detector's params, resolved */
 	void *user_state;
 	void *global;
 } mmr_detect_ctx;
@@ -48,6 +108,7 @@ typedef struct mmr_detector {
 	const char *name;
 	const char *const *rules; /* NULL-terminated rule ids this detector may emit */
 	size_t user_state_size;
+	const mmr_param *params; /* optional, terminated by {NULL} */
 	/* Optional: global state; NULL return from global_new means out of memory. */
 	void *(*global_new)(const mmr_config *cfg);
 	void (*global_free)(void *global);

@@ -8,15 +8,41 @@
 #include "../net/netlist.h"
 
 extern const mmr_detector mmr_detector_hour_of_week_rarity;
+extern const mmr_detector mmr_detector_working_timezone;
 extern const mmr_detector mmr_detector_first_seen_network;
+extern const mmr_detector mmr_detector_first_seen_country;
+extern const mmr_detector mmr_detector_first_seen_asn;
+extern const mmr_detector mmr_detector_first_seen_device;
+extern const mmr_detector mmr_detector_first_seen_target;
+extern const mmr_detector mmr_detector_impossible_travel;
+extern const mmr_detector mmr_detector_data_volume;
+extern const mmr_detector mmr_detector_long_session;
+extern const mmr_detector mmr_detector_dormant_account;
 extern const mmr_detector mmr_detector_auth_failure_burst;
+extern const mmr_detector mmr_detector_mfa_denial_burst;
 extern const mmr_detector mmr_detector_shared_source_ip;
+extern const mmr_detector mmr_detector_shared_device;
+extern const mmr_detector mmr_detector_network_facts;
+extern const mmr_detector mmr_detector_remote_access_tool;
 
 const mmr_detector *const mmr_detectors[] = {
 	&mmr_detector_hour_of_week_rarity,
+	&mmr_detector_working_timezone,
 	&mmr_detector_first_seen_network,
+	&mmr_detector_first_seen_country,
+	&mmr_detector_first_seen_asn,
+	&mmr_detector_first_seen_device,
+	&mmr_detector_first_seen_target,
+	&mmr_detector_impossible_travel,
+	&mmr_detector_data_volume,
+	&mmr_detector_long_session,
+	&mmr_detector_dormant_account,
 	&mmr_detector_auth_failure_burst,
+	&mmr_detector_mfa_denial_burst,
 	&mmr_detector_shared_source_ip,
+	&mmr_detector_shared_device,
+	&mmr_detector_network_facts,
+	&mmr_detector_remote_access_tool,
 	NULL,
 };
 

@@ -31,6 +31,7 @@
 #include "parserif.h"
 #include "statsobj.h"
 
+#include "mmriskscore/context.h"
 #include "mmriskscore/engine.h"
 #include "mmriskscore/event.h"
 #include "mmriskscore/mapping.h"
@@ -56,6 +57,8 @@ typedef struct _instanceData {
 	parse_input_t input;
 	char *statefile;
 	char *statsname;
+	char *model_path;
+	mmr_context_paths ctx_paths; /* strings owned here; reloaded on HUP */
 
 	mmr_config cfg;
 	mmr_engine *engine;
@@ -72,8 +75,11 @@ typedef struct _instanceData {
 	STATSCOUNTER_DEF(ctrFailed, mutCtrFailed)
 	STATSCOUNTER_DEF(ctrReloads, mutCtrReloads)
 	STATSCOUNTER_DEF(ctrReloadFailed, mutCtrReloadFailed)
+	STATSCOUNTER_DEF(ctrCtxReloads, mutCtrCtxReloads)
+	STATSCOUNTER_DEF(ctrCtxReloadFailed, mutCtrCtxReloadFailed)
 	/* gauges and counters owned by the engine, copied in by the read notifier */
-	intctr_t users, usersEvicted, ips, ipsEvicted, reasonsDropped;
+	intctr_t users, usersEvicted, ips, ipsEvicted, reasonsDropped, allowlisted;
+	intctr_t level[5], geoipLookups, geoipCacheHits;
 } instanceData;
 
 typedef struct wrkrInstanceData {
@@ -112,6 +118,13 @@ static struct cnfparamdescr actpdescr[] = {
 	{"state.maxips", eCmdHdlrPositiveInt, 0},
 	{"statefile", eCmdHdlrString, 0},
 	{"statsname", eCmdHdlrString, 0},
+	{"model", eCmdHdlrString, 0},
+	{"roster", eCmdHdlrString, 0},
+	{"geoip.city", eCmdHdlrString, 0},
+	{"geoip.asn", eCmdHdlrString, 0},
+	{"lists.dir", eCmdHdlrString, 0},
+	{"newhire.factor", eCmdHdlrString, 0},
+	{"privileged.factor", eCmdHdlrString, 0},
 };
 static struct cnfparamblk actpblk = {CNFPARAMBLK_VERSION,
 				     sizeof(actpdescr) / sizeof(struct cnfparamdescr), actpdescr};
@@ -181,6 +194,11 @@ CODESTARTfreeInstance
 	free(pData->eventcontainer);
 	free(pData->statefile);
 	free(pData->statsname);
+	free(pData->model_path);
+	free((char *)pData->ctx_paths.roster);
+	free((char *)pData->ctx_paths.geoip_city);
+	free((char *)pData->ctx_paths.geoip_asn);
+	free((char *)pData->ctx_paths.lists_dir);
 ENDfreeInstance
 
 BEGINfreeWrkrInstance
@@ -214,6 +232,74 @@ static uchar *container_name(const char *param, char *value)
 
 static rsRetVal setup_stats(instanceData *pData);
 
+static bool any_context(const instanceData *pData)
+{
+	const mmr_context_paths *p = &pData->ctx_paths;
+	return p->roster || p->geoip_city || p->geoip_asn || p->lists_dir;
+}
+
+/* Loads roster, GeoIP databases and lists (off the hot path) and hands them to the engine.
+ * At start a part that fails is left out and the module runs without it (degraded, said
+ * once, loudly); at HUP the whole previous context stays when any part fails. */
+static int load_context(instanceData *pData, const char *when)
+{
+	char err[1024], warn[1024];
+	mmr_context *c = mmr_context_load(&pData->ctx_paths, &pData->cfg.user_norm, err, sizeof(err), warn,
+					  sizeof(warn));
+	if (c == NULL && !strcmp(when, "start")) {
+		/* find the parts that load, name each one that does not, and run with the rest */
+		const mmr_context_paths *all = &pData->ctx_paths;
+		mmr_context_paths one[4] = {{.roster = all->roster},
+					    {.geoip_city = all->geoip_city},
+					    {.geoip_asn = all->geoip_asn},
+					    {.lists_dir = all->lists_dir}};
+		mmr_context_paths ok = {0};
+		for (size_t k = 0; k < 4; k++) {
+			if (!one[k].roster && !one[k].geoip_city && !one[k].geoip_asn &&
+			    !one[k].lists_dir)
+				continue;
+			mmr_context *t = mmr_context_load(&one[k], &pData->cfg.user_norm, err,
+							  sizeof(err), NULL, 0);
+			if (t == NULL) {
+				LogError(0, RS_RET_CONFIG_ERROR, "mmriskscore: %s; running without "
+					 "it: the detectors that need it stay silent", err);
+				continue;
+			}
+			mmr_context_free(t);
+			ok.roster = ok.roster ? ok.roster : one[k].roster;
+			ok.geoip_city = ok.geoip_city ? ok.geoip_city : one[k].geoip_city;
+			ok.geoip_asn = ok.geoip_asn ? ok.geoip_asn : one[k].geoip_asn;
+			ok.lists_dir = ok.lists_dir ? ok.lists_dir : one[k].lists_dir;
+		}
+		c = mmr_context_load(&ok, &pData->cfg.user_norm, err, sizeof(err), warn,
+				     sizeof(warn));
+	}
+	if (c == NULL) {
+		if (strcmp(when, "start") != 0) {
+			STATSCOUNTER_INC(pData->ctrCtxReloadFailed, pData->mutCtrCtxReloadFailed);
+			LogError(0, RS_RET_ERR, "mmriskscore: HUP: %s; keeping the previous roster, "
+				 "lists and GeoIP databases", err);
+		}
+		return -1;
+	}
+	if (warn[0])
+		LogMsg(0, NO_ERRCODE, LOG_WARNING, "mmriskscore: %s", warn);
+	mmr_context_info in;
+	mmr_context_describe(c, &in);
+	LogMsg(0, NO_ERRCODE, LOG_INFO,
+	       "mmriskscore: %s: GeoIP city %s, ASN %s; roster %zu users; lists: corporate %zu, "
+	       "hosting %zu, commercial VPN %zu, watch countries %zu, remote tools %zu, allow "
+	       "users %zu, networks %zu, rules %zu",
+	       when, in.geoip_city ? "loaded" : "none (geo detectors use only what logs say)",
+	       in.geoip_asn ? "loaded" : "none", in.roster_users, in.list_entries[0],
+	       in.list_entries[1], in.list_entries[2], in.list_entries[3], in.list_entries[4],
+	       in.list_entries[5], in.list_entries[6], in.list_entries[7]);
+	mmr_engine_set_context(pData->engine, c);
+	if (strcmp(when, "start") != 0)
+		STATSCOUNTER_INC(pData->ctrCtxReloads, pData->mutCtrCtxReloads);
+	return 0;
+}
+
 BEGINnewActInst
 	struct cnfparamvals *pvals;
 	char err[1024];
@@ -225,6 +311,17 @@ CODESTARTnewActInst
 	CODE_STD_STRING_REQUESTnewActInst(1)
 	CHKiRet(OMSRsetEntry(*ppOMSR, 0, NULL, OMSR_TPL_AS_MSG));
 	CHKiRet(createInstance(&pData));
+
+	/* The model file first, so that parameters given in rsyslog.conf override it. */
+	for (i = 0; i < actpblk.nParams; ++i) {
+		if (!pvals[i].bUsed || strcmp(actpblk.descr[i].name, "model") != 0)
+			continue;
+		pData->model_path = es_str2cstr(pvals[i].val.d.estr, NULL);
+		if (mmr_config_load_model(&pData->cfg, pData->model_path, err, sizeof(err)) != 0) {
+			parser_errmsg("mmriskscore: parameter 'model': %s", err);
+			ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+		}
+	}
 
 	for (i = 0; i < actpblk.nParams; ++i) {
 		const char *name = actpblk.descr[i].name;
@@ -338,6 +435,29 @@ CODESTARTnewActInst
 			pData->statefile = es_str2cstr(pvals[i].val.d.estr, NULL);
 		} else if (!strcmp(name, "statsname")) {
 			pData->statsname = es_str2cstr(pvals[i].val.d.estr, NULL);
+		} else if (!strcmp(name, "model")) {
+			/* read before the loop */
+		} else if (!strcmp(name, "roster") || !strcmp(name, "geoip.city") ||
+			   !strcmp(name, "geoip.asn") || !strcmp(name, "lists.dir")) {
+			char *v = es_str2cstr(pvals[i].val.d.estr, NULL);
+			const char **dst = !strcmp(name, "roster")       ? &pData->ctx_paths.roster
+					   : !strcmp(name, "geoip.city") ? &pData->ctx_paths.geoip_city
+					   : !strcmp(name, "geoip.asn")  ? &pData->ctx_paths.geoip_asn
+									 : &pData->ctx_paths.lists_dir;
+			if (v[0] == '\0') {
+				free(v);
+				v = NULL;
+			}
+			free((char *)*dst);
+			*dst = v;
+		} else if (!strcmp(name, "newhire.factor") || !strcmp(name, "privileged.factor")) {
+			char *v = es_str2cstr(pvals[i].val.d.estr, NULL);
+			int r = mmr_config_set(&pData->cfg, name, v, err, sizeof(err));
+			free(v);
+			if (r != 0) {
+				parser_errmsg("mmriskscore: parameter '%s': %s", name, err);
+				ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+			}
 		} else {
 			dbgprintf("mmriskscore: program error, non-handled param '%s'\n", name);
 		}
@@ -375,6 +495,7 @@ CODESTARTnewActInst
 		parser_errmsg("mmriskscore: %s", err);
 		ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
 	}
+	load_context(pData, "start");
 	if (pData->statefile != NULL)
 		parser_warnmsg("mmriskscore: parameter 'statefile' (%s) is accepted but not active "
 			       "yet: this version keeps all state in memory and starts fresh at "
@@ -399,6 +520,11 @@ static void stats_read(statsobj_t __attribute__((unused)) *s, void *ctx)
 	pData->ips = st.ips;
 	pData->ipsEvicted = st.ips_evicted;
 	pData->reasonsDropped = st.reasons_dropped;
+	pData->allowlisted = st.allowlisted;
+	for (int i = 0; i < 5; i++)
+		pData->level[i] = st.level[i];
+	pData->geoipLookups = st.geoip_lookups;
+	pData->geoipCacheHits = st.geoip_cache_hits;
 }
 
 static rsRetVal setup_stats(instanceData *pData)
@@ -419,6 +545,8 @@ static rsRetVal setup_stats(instanceData *pData)
 	ADD_CTR("failed", ctrFailed, mutCtrFailed)
 	ADD_CTR("rulebase.reloads", ctrReloads, mutCtrReloads)
 	ADD_CTR("rulebase.reload_failed", ctrReloadFailed, mutCtrReloadFailed)
+	ADD_CTR("context.reloads", ctrCtxReloads, mutCtrCtxReloads)
+	ADD_CTR("context.reload_failed", ctrCtxReloadFailed, mutCtrCtxReloadFailed)
 #undef ADD_CTR
 #define ADD_GAUGE(name, field)                                                                 \
 	CHKiRet(statsobj.AddCounter(pData->stats, (uchar *)name, ctrType_IntCtr, CTR_FLAG_NONE, \
@@ -428,6 +556,14 @@ static rsRetVal setup_stats(instanceData *pData)
 	ADD_GAUGE("ips", ips)
 	ADD_GAUGE("ips.evicted", ipsEvicted)
 	ADD_GAUGE("reasons.dropped", reasonsDropped)
+	ADD_GAUGE("reasons.allowlisted", allowlisted)
+	ADD_GAUGE("events.unknown", level[0])
+	ADD_GAUGE("events.low", level[1])
+	ADD_GAUGE("events.moderate", level[2])
+	ADD_GAUGE("events.high", level[3])
+	ADD_GAUGE("events.critical", level[4])
+	ADD_GAUGE("geoip.lookups", geoipLookups)
+	ADD_GAUGE("geoip.cache_hits", geoipCacheHits)
 #undef ADD_GAUGE
 	CHKiRet(statsobj.SetReadNotifier(pData->stats, stats_read, pData));
 	CHKiRet(statsobj.ConstructFinalize(pData->stats));
@@ -618,6 +754,8 @@ CODESTARTdoHUP
 			LogMsg(0, NO_ERRCODE, LOG_INFO, "mmriskscore: HUP: mappings '%s' reloaded",
 			       pData->mappings_path);
 	}
+	if (any_context(pData))
+		load_context(pData, "HUP");
 ENDdoHUP
 
 NO_LEGACY_CONF_parseSelectorAct

@@ -7,8 +7,9 @@
 #     identity line the simulator wrote (summary.txt lines.<format>.identity) was scored;
 #   * every planted actor was seen (scored at least once);
 #   * every laptop-farm actor (several accounts behind one residential IP, which
-#     network.shared_source_ip exists to find) has a max user_score above the median user's,
-#     and network.shared_source_ip fired for it.
+#     network.laptop_farm exists to find — network.shared_source_ip when the accounts are not
+#     known to be new) has a max user_score above the median user's, and one of the two fired
+#     for it.
 # Exit: 0 pass, 1 fail, 77 skip (simulator, module or rsyslogd missing).
 # make check runs script tests with $(SHELL), which may be dash: re-run under bash.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -74,10 +75,11 @@ check "truth.json plants at least one laptop-farm actor" \
 check "every actor was scored at least once" '[.runs[0].actors[] | select(.seen | not)] | length == 0'
 median=$(jq -r '.runs[0].max_user_score_quantiles.p50' "$res")
 bad=$(jq -c --argjson med "$median" '[.runs[0].actors[] | select(.scenario == "laptop_farm")
-	| select((.max_user_score // -1) <= $med or ((.rules // {}) | has("network.shared_source_ip") | not))
+	| select((.max_user_score // -1) <= $med or
+		((.rules // {}) | (has("network.laptop_farm") or has("network.shared_source_ip")) | not))
 	| {user, max_user_score, rank, rules}]' "$res")
 [ "$bad" = "[]" ] ||
-	fail "every laptop-farm actor above the median user (max user_score $median) with network.shared_source_ip; not: $bad"
+	fail "every laptop-farm actor above the median user (max user_score $median) with network.laptop_farm or network.shared_source_ip; not: $bad"
 
 n=$(jq '[.runs[0].actors[] | select(.scenario == "laptop_farm")] | length' "$res")
 echo "PASS $name: $(jq -r '.runs[0].messages.lines_in' "$res") messages in = out; $n laptop-farm actors above the median user score ($median)"

@@ -97,7 +97,9 @@ jq -c --argjson n1 "$n1" -n '[inputs] | to_entries[] | .value + {phase: (if .key
 
 # ---- structure of every result
 band='def band: if . >= 90 then "critical" elif . >= 70 then "high" elif . >= 40 then "moderate" elif . >= 20 then "low" else "unknown" end;'
-rules='["time.rare_hour","network.first_seen","auth.failure_burst.user","auth.failure_burst.source_ip","network.shared_source_ip"]'
+# every rule id the engine can emit, from the engine itself
+rules=$("$MMR_BUILDDIR/tools/mmriskscore-model" --keys | sed -n 's/^rule //p' | jq -R . | jq -sc .) ||
+	mmr_fail "tools/mmriskscore-model --keys failed"
 mmr_check "every identity line has \$!risk and \$!event" \
 	'map(select((.vars.risk | type) != "object" or (.vars.event | type) != "object"))' "$MMR_WORK/all.json"
 mmr_check "risk.user is the lower-case normalized user and equals event.user" \

@@ -37,7 +37,7 @@ ruleset(name="main" queue.type="LinkedList" queue.workerThreads="2") {
 EOF
 
 rec() { # user ip event result published
-	printf '<134>Nov 26 09:00:00 collector okta: {"eventType":"%s","actor":{"alternateId":"%s"},"client":{"ipAddress":"%s","geographicalContext":{"country":"Germany"}},"securityContext":{"isProxy":true},"outcome":{"result":"%s"},"published":"%s","target":[{"type":"User"},{"type":"AppInstance","displayName":"Salesforce"}]}\n' "$3" "$1" "$2" "$4" "$5"
+	printf '<134>Nov 26 09:00:00 collector okta: {"eventType":"%s","actor":{"alternateId":"%s"},"client":{"ipAddress":"%s","geographicalContext":{"country":"Germany"}},"securityContext":{"isProxy":false},"outcome":{"result":"%s"},"published":"%s","target":[{"type":"User"},{"type":"AppInstance","displayName":"Salesforce"}]}\n' "$3" "$1" "$2" "$4" "$5"
 }
 {
 	rec Alice@corp.example 198.51.100.90 user.session.start SUCCESS 2026-11-20T08:00:00.000Z
@@ -68,7 +68,7 @@ mmr_check_all "after HUP the reloaded mapping scores the account event" \
 
 mmr_check_all "alice's Okta sign-in is an auth event with the record's time and geo" \
 	'.vars.event.user == "alice" and .tag == "okta:"' \
-	'.vars.event.action == "auth" and .vars.event.outcome == "success" and .vars.event.event_time == "2026-11-20T08:00:00Z" and .vars.event.geo_country == "Germany" and .vars.event.is_proxy == true and .vars.event.src_ip == "198.51.100.90" and (.vars.risk.score | type) == "number"' \
+	'.vars.event.action == "auth" and .vars.event.outcome == "success" and .vars.event.event_time == "2026-11-20T08:00:00Z" and .vars.event.geo_country == "Germany" and .vars.event.is_proxy == false and .vars.event.src_ip == "198.51.100.90" and (.vars.risk.score | type) == "number"' \
 	"$MMR_WORK/phase1.json" 1
 mmr_check_all "bob's SSO names the app" '.vars.event.user == "bob"' \
 	'.vars.event.action == "sso" and .vars.event.target == "Salesforce"' "$MMR_WORK/phase1.json" 1

@@ -9,6 +9,10 @@
 #     names (only failures on the bastion); every roster user appears in the logs
 #   5 truth.json is valid, actors start inside the window, lists/ are well-formed
 #   6 the GeoIP databases answer (country and ASN) for sampled addresses (mmdblookup)
+#   7 (runs before 6, needs no GeoIP) legitimate laptops never are in two countries at once:
+#     for every non-actor user, consecutive laptop events (Okta "Computer" lines, VPN gateway
+#     lines) in two countries, neither from a VPN/hosting exit, are at least the flight time
+#     apart (great-circle km / 800 km/h + 3 h): travellers fly, offshore staff stay put
 # Needs perl (JSON::PP is core), the built parse tool, and for the GeoIP part
 # libmaxmind-db-writer-perl + mmdb-bin (installed here when missing and running as root).
 # Exit: 0 pass, 1 fail, 77 skip (no parse tool, or GeoIP packages unavailable: then the other
@@ -52,7 +56,7 @@ args=(--users 60 --days 7 --start 2026-10-19 --quiet --expected $geoflag)
 
 # 1 reproducibility
 for f in logs.syslog roster.csv truth.json summary.txt expected.tsv lists/corporate-networks.txt \
-	lists/hosting-asns.txt lists/watch-countries.txt ${geoflag:+} $( [ -z "$geoflag" ] && echo geoip-city.mmdb geoip-asn.mmdb ); do
+	lists/hosting.txt lists/commercial-vpn.txt lists/watch-countries.txt ${geoflag:+} $( [ -z "$geoflag" ] && echo geoip-city.mmdb geoip-asn.mmdb ); do
 	[ -s "$work/a/$f" ] || fail "missing or empty output $f"
 	cmp -s "$work/a/$f" "$work/b/$f" || fail "same seed, different $f"
 done
@@ -143,7 +147,7 @@ perl -MJSON::PP -e '
 		$kinds{$c->{kind}} or die "unknown confounder kind $c->{kind}\n";
 		$roster{$c->{user}} && !$actor{$c->{user}} or die "confounder $c->{user} is unknown or an actor\n";
 	}
-	my %re = ("corporate-networks.txt" => qr{^[0-9a-f.:]+/\d+$}, "hosting-asns.txt" => qr{^\d+$}, "watch-countries.txt" => qr{^[A-Z]{2}$});
+	my %re = ("corporate-networks.txt" => qr{^[0-9a-f.:]+/\d+$}, "hosting.txt" => qr{^AS\d+$}, "commercial-vpn.txt" => qr{^AS\d+$}, "watch-countries.txt" => qr{^[A-Z]{2}$});
 	for my $l (sort keys %re) {
 		open my $f, "<", "$dir/lists/$l" or die; my $n = 0;
 		while (<$f>) { s/#.*//; s/^\s+|\s+$//g; next if $_ eq ""; /$re{$l}/ or die "lists/$l: bad entry [$_]\n"; $n++ }
@@ -152,6 +156,57 @@ perl -MJSON::PP -e '
 	printf "'$name': 4 roster %d users all in the logs; %d scanner names, only failures on the bastion\n", scalar keys %roster, scalar keys %stranger;
 	printf "'$name': 5 truth: %s; %d confounders; lists well-formed\n", join(" ", map { "$_=$sc{$_}" } sort keys %sc), scalar @{$t->{confounders}};
 ' "$work/a" || fail "roster/truth/lists"
+
+# 7 physically consistent laptops of legitimate users (Okta gives each address its place; the
+#   VPN lines reuse the addresses Okta has seen, since every VPN session follows a sign-in
+#   from the same place that day)
+perl -MJSON::PP -e '
+	my ($dir) = @ARGV;
+	my $t = decode_json(do { local $/; open my $f, "<", "$dir/truth.json" or die; <$f> });
+	my %actor = map { $_->{user} => 1 } @{$t->{actors}};
+	my %exitas;
+	for my $l ("hosting.txt", "commercial-vpn.txt") { open my $f, "<", "$dir/lists/$l" or die; while (<$f>) { s/#.*//; $exitas{$1} = 1 if /AS(\d+)/ } }
+	my %mon; @mon{qw(Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec)} = 0 .. 11;
+	my (%where, @ev, $n, $bad);
+	open my $L, "<", "$dir/logs.syslog" or die;
+	while (<$L>) {
+		my ($mo, $d, $H, $M, $S, $msg) = /^<\d+>(\w{3}) ([ \d]\d) (\d\d):(\d\d):(\d\d) \S+ (.*)$/ or next;
+		my ($user, $ip);
+		if ($msg =~ /^okta: (\{.*\})$/) {
+			my $js = $1;
+			next unless $msg =~ /"device":"Computer"/;
+			my $j = decode_json($js); my $c = $j->{client}; my $g = $c->{geographicalContext};
+			($user) = $j->{actor}{alternateId} =~ /^([^@]+)/; $ip = $c->{ipAddress};
+			$where{$ip} //= [$g->{country}, $g->{geolocation}{lat}, $g->{geolocation}{lon},
+				$j->{securityContext}{isProxy} || $exitas{$j->{securityContext}{asNumber}} ? 1 : 0];
+		} elsif ($msg =~ /User <([^>]+)> IP <([^>]+)> AnyConnect parent|Username = ([^,]+), IP = ([^,]+), Session disconnected|GLOBALPROTECT,(?:[^,]*,){3}vsys1,gateway-[a-z]+,[a-z]+,[A-Z]*,[A-Z]*,([^,]+),[^,]*,[^,]*,([^,]+),|type="event" subtype="vpn".* remip=(\S+) .*user="([^"]+)"/) {
+			($user, $ip) = defined $1 ? ($1, $2) : defined $3 ? ($3, $4) : defined $5 ? ($5, $6) : ($8, $7);
+		} else { next }
+		next if $actor{$user} || $ip =~ /^10\./;
+		push @ev, [$user, ($mon{$mo} * 32 + $d) * 86400 + $H * 3600 + $M * 60 + $S, $ip];   # no month wrap in 7 days
+	}
+	my %last;
+	for my $e (@ev) {
+		my ($user, $tt, $ip) = @$e;
+		my $w = $where{$ip} or die "VPN source $ip of $user never seen in an Okta line\n";
+		if (my $p = $last{$user}) {
+			my $pw = $where{$p->[1]};
+			if ($pw->[0] ne $w->[0] && !$pw->[3] && !$w->[3]) {
+				$n++;
+				my $r = 3.14159265358979 / 180;
+				my $h = sin(($w->[1] - $pw->[1]) * $r / 2) ** 2 + cos($pw->[1] * $r) * cos($w->[1] * $r) * sin(($w->[2] - $pw->[2]) * $r / 2) ** 2;
+				my $km = 2 * 6371 * atan2(sqrt($h), sqrt(1 - $h));
+				my $need = ($km / 800 + 3) * 3600;
+				if ($tt - $p->[0] < $need) {
+					printf STDERR "%s: %s (%s) then %s (%s) %.1f h later, %.0f km need %.1f h\n", $user, $p->[1], $pw->[0], $ip, $w->[0], ($tt - $p->[0]) / 3600, $km, $need / 3600 if $bad++ < 5;
+				}
+			}
+		}
+		$last{$user} = [$tt, $ip];
+	}
+	die "$bad laptop moves between countries faster than a flight\n" if $bad;
+	printf "'$name': 7 %d laptop events of legitimate users, %d moves between countries, all at flight speed or slower\n", scalar @ev, $n // 0;
+' "$work/a" || fail "physically impossible laptop moves"
 
 # 6 GeoIP: every distinct public source address of identity lines (up to 60, evenly sampled)
 if [ -n "$geo_skip" ]; then skip "$geo_skip"; fi

@@ -36,7 +36,11 @@ typedef struct mmr_config {
 	int64_t failburst_window;       /* seconds */
 	uint32_t max_users;             /* users kept in memory; least recently seen evicted */
 	uint32_t max_ips;               /* entries per IP-keyed detector table */
+	double newhire_factor;          /* points x this in the first 90 days after start_date */
+	double privileged_factor;       /* points x this for roster-privileged users */
 	mmr_netlist *corporate;         /* office NAT, VPN pools: never "shared" or "new" */
+	struct mmr_model *model;        /* rule weights/caps and detector params from a model
+					 * file (docs/model.md), resolved by mmr_engine_new */
 } mmr_config;
 
 /* Defaults, with their rationale, are documented in docs/configuration.md. */
@@ -44,10 +48,19 @@ void mmr_config_init(mmr_config *cfg);
 void mmr_config_clear(mmr_config *cfg);
 /* Adds "a.b.c.d/n", "a.b.c.d", "2001:db8::/32". Returns 0, or -1 with a message in err. */
 int mmr_config_add_corporate_network(mmr_config *cfg, const char *cidr, char *err, size_t errlen);
+/* Reads a model file (docs/model.md): "key = value" lines. Settings of this struct are applied
+ * at once; rule weights/caps and detector parameters are kept and checked by mmr_engine_new
+ * (unknown rule or key: error naming file and line). Returns 0 or -1 with "file:line: why". */
+int mmr_config_load_model(mmr_config *cfg, const char *path, char *err, size_t errlen);
+/* Sets one setting by its model-file / rsyslog parameter name ("farm.window" = "24h").
+ * Returns 0, 1 when key is not a setting of this struct (a rule or detector key: kept for
+ * mmr_engine_new), or -1 with a reason in err. */
+int mmr_config_set(mmr_config *cfg, const char *key, const char *value, char *err, size_t errlen);
 /* Checks ranges; returns 0 or -1 with a message naming the offending setting. */
 int mmr_config_validate(const mmr_config *cfg, char *err, size_t errlen);
 
 #define MMR_MAX_REASONS 8
+#define MMR_MAX_RULES 48
 #define MMR_DETAIL_MAX 256
 
 typedef struct mmr_reason {
@@ -78,7 +91,11 @@ int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out);
 /* Elastic's bands: unknown <20, low <40, moderate <70, high <90, critical. */
 const char *mmr_level_name(int score);
 
-/* {"user","score","level","user_score","user_level","reasons":[...],"learning"} */
+/* "alice risk 87 (high): <detail of the top reason>; <second>; <third>" — for Splunk RBA
+ * risk_message and for anyone who reads one string; only reasons with points count. */
+void mmr_result_message(const mmr_result *r, char *buf, size_t len);
+
+/* {"user","score","level","user_score","user_level","reasons":[...],"message","learning"} */
 struct fjson_object *mmr_result_to_json(const mmr_result *r);
 
 typedef struct mmr_stats {
@@ -89,7 +106,26 @@ typedef struct mmr_stats {
 	uint64_t ips;                /* resident now, all IP-keyed tables */
 	uint64_t ips_evicted;        /* dropped by the max_ips cap */
 	uint64_t reasons_dropped;    /* contributions beyond MMR_MAX_REASONS */
+	uint64_t level[5];           /* events by level: unknown, low, moderate, high, critical */
+	uint64_t allowlisted;        /* contributions zeroed by an allowlist */
+	uint64_t geoip_lookups, geoip_cache_hits;
 } mmr_stats;
+
+/* Rule ids the engine's detectors can emit (NULL-terminated, registry order), and a rule's
+ * effective weight and cap (after the model file). For docs, tools and tests. */
+const char *const *mmr_engine_rules(const mmr_engine *e, size_t *n);
+int mmr_engine_rule_model(const mmr_engine *e, const char *rule, double *weight, double *cap,
+			  bool *weak);
+/* Cap of the weak rules' shared pool (docs/model.md). */
+double mmr_engine_weak_cap(const mmr_engine *e);
+/* The i-th detector parameter (registry order): its key, or NULL past the last one; value is
+ * the effective value, the rest its definition. */
+const char *mmr_engine_param_at(const mmr_engine *e, size_t i, double *value, double *def,
+				double *min, double *max, const char **doc);
+/* Effective value of a detector parameter by key; -1 when unknown. */
+int mmr_engine_param(const mmr_engine *e, const char *key, double *value);
+/* Approximate bytes of one user record (core + every detector's slice + table overhead). */
+size_t mmr_engine_user_bytes(const mmr_engine *e);
 
 void mmr_engine_stats(mmr_engine *e, mmr_stats *st);
 

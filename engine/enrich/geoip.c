@@ -1,0 +1,488 @@
+/* GeoIP and ASN lookups (geoip.h) in MaxMind DB files through libmaxminddb.
+ *
+ * Databases: MMDB_open(MMDB_MODE_MMAP); the mapping is shared read-only by all threads
+ * (libmaxminddb lookups on one MMDB_s are thread-safe). The database type in the metadata is
+ * checked at open so that a swapped or wrong file is a clear error instead of a database that
+ * silently finds nothing:
+ *   city file: database_type contains "City", "Country" or "Enterprise" (GeoLite2-City,
+ *              GeoIP2-City, GeoLite2-Country, GeoIP2-Enterprise, DBIP-City-Lite, ...)
+ *   ASN file:  database_type contains "ASN" or "ISP" (GeoLite2-ASN, DBIP-ASN-Lite, GeoIP2-ISP)
+ *
+ * Fields read (MaxMind GeoIP2 schema, which DB-IP's lite files follow):
+ *   country.iso_code, else registered_country.iso_code   -> country (2 letters, upper-cased)
+ *   city.names.en                                         -> city
+ *   location.latitude, location.longitude                 -> lat, lon, has_location
+ *   location.accuracy_radius                              -> accuracy_km
+ *   autonomous_system_number, autonomous_system_organization -> asn, as_org
+ * Strings in the database are not NUL-terminated: they are copied with their length, cut on a
+ * UTF-8 character boundary when too long, and sanitized (mmr_utf8_sanitize) because a file
+ * from anywhere must not put invalid UTF-8 into our JSON output. Paths are passed as static
+ * arrays (MMDB_aget_value): MMDB_get_value's variadic form allocates, this does not.
+ *
+ * Addresses: IPv4 is looked up as AF_INET (libmaxminddb finds the IPv4 subtree of an IPv6
+ * database itself); IPv4-mapped IPv6 (::ffff:a.b.c.d) is folded to IPv4 first, because MaxMind
+ * trees do not all alias ::ffff:0:0/96. An IPv6 address in an IPv4-only database is "not
+ * found", not an error.
+ *
+ * Cache: STRIPES (64) x SLOTS (128) = 8192 direct-mapped entries, allocated once at open
+ * (mmr_geoip is one calloc of about 1.4 MB: a slot is the 17-byte key, 2 flags and the 144-byte
+ * mmr_geo = 168 bytes; 8192 x 168 = 1,376,256 bytes plus 64 mutexes). The slot is chosen by a
+ * 64-bit hash of the address mixed with a seed drawn at open (getrandom), so that nobody can
+ * aim a stream of addresses at one slot to keep evicting a busy one. Each stripe has its own
+ * mutex, held only to compare or copy one slot; the database lookup itself runs unlocked, so
+ * a miss never blocks other threads. Results are cached whether or not anything was found
+ * (a flood of unknown addresses is as cheap as a flood of known ones). A collision simply
+ * replaces the older entry. Counters lookups and cache_hits are relaxed atomics. A lookup
+ * never allocates.
+ *
+ * Distance: haversine formula (R. W. Sinnott, "Virtues of the Haversine", Sky and Telescope
+ * 68(2):159, 1984), mean Earth radius 6371 km (IUGG mean radius R1 = 6371.0088 km).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <maxminddb.h>
+
+#include "enrich/geoip.h"
+
+#define STRIPE_BITS 6
+#define STRIPES (1u << STRIPE_BITS) /* 64 */
+#define SLOT_BITS 7
+#define SLOTS (1u << SLOT_BITS) /* 128 per stripe */
+
+typedef struct {
+	mmr_ip key;  /* normalized: family 4 keeps only b[0..3], the rest is zero */
+	bool used;
+	bool found;  /* what mmr_geoip_lookup returned */
+	mmr_geo geo;
+} slot;
+
+typedef struct {
+	pthread_mutex_t mu;
+	slot slot[SLOTS];
+} stripe;
+
+struct mmr_geoip {
+	MMDB_s city, asn;
+	bool has_city, has_asn;
+	uint64_t seed;
+	_Atomic uint64_t lookups, cache_hits;
+	stripe stripe[STRIPES];
+};
+
+/* ---- open / close --------------------------------------------------------------------------- */
+
+static bool type_has(const char *type, const char *const *words)
+{
+	if (type == NULL)
+		return false;
+	for (; *words; words++)
+		if (strstr(type, *words) != NULL)
+			return true;
+	return false;
+}
+
+static const char *const city_types[] = {"City", "Country", "Enterprise", NULL};
+static const char *const asn_types[] = {"ASN", "ISP", NULL};
+
+/* Opens one database and checks its type against types (other_types: what the other file
+ * should be, to recognize a swap); on failure writes err and returns false. */
+static bool open_one(MMDB_s *db, const char *path, const char *what, const char *const *types,
+		     const char *expected, const char *const *other_types, char *err,
+		     size_t errlen)
+{
+	errno = 0;
+	int st = MMDB_open(path, MMDB_MODE_MMAP, db);
+	int e = errno;
+	if (st != MMDB_SUCCESS) {
+		if ((st == MMDB_FILE_OPEN_ERROR || st == MMDB_IO_ERROR) && e != 0)
+			snprintf(err, errlen, "GeoIP %s database %s: %s (%s)", what, path,
+				 MMDB_strerror(st), strerror(e));
+		else
+			snprintf(err, errlen, "GeoIP %s database %s: %s", what, path,
+				 MMDB_strerror(st));
+		return false;
+	}
+	const char *type = db->metadata.database_type;
+	if (!type_has(type, types)) {
+		snprintf(err, errlen, "GeoIP %s database %s: database type \"%s\" is not %s%s", what,
+			 path, type ? type : "(none)", expected,
+			 type_has(type, other_types) ? " (are the city and ASN files swapped?)" : "");
+		MMDB_close(db);
+		return false;
+	}
+	return true;
+}
+
+static uint64_t draw_seed(const void *salt)
+{
+	uint64_t s = 0;
+	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		s = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_sec ^
+		    (uint64_t)(uintptr_t)salt;
+	}
+	return s;
+}
+
+mmr_geoip *mmr_geoip_open(const char *city_path, const char *asn_path, char *err, size_t errlen)
+{
+	char dummy[1];
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
+	if (city_path && city_path[0] == '\0')
+		city_path = NULL;
+	if (asn_path && asn_path[0] == '\0')
+		asn_path = NULL;
+	if (city_path == NULL && asn_path == NULL) {
+		snprintf(err, errlen, "GeoIP: neither a city nor an ASN database given");
+		return NULL;
+	}
+	mmr_geoip *g = calloc(1, sizeof(*g));
+	if (g == NULL) {
+		snprintf(err, errlen, "GeoIP: out of memory");
+		return NULL;
+	}
+	if (city_path) {
+		if (!open_one(&g->city, city_path, "city", city_types,
+			      "a City or Country database", asn_types, err, errlen)) {
+			free(g);
+			return NULL;
+		}
+		g->has_city = true;
+	}
+	if (asn_path) {
+		if (!open_one(&g->asn, asn_path, "ASN", asn_types, "an ASN database",
+			      city_types, err, errlen)) {
+			if (g->has_city)
+				MMDB_close(&g->city);
+			free(g);
+			return NULL;
+		}
+		g->has_asn = true;
+	}
+	for (unsigned i = 0; i < STRIPES; i++)
+		pthread_mutex_init(&g->stripe[i].mu, NULL);
+	g->seed = draw_seed(g);
+	atomic_init(&g->lookups, 0);
+	atomic_init(&g->cache_hits, 0);
+	return g;
+}
+
+void mmr_geoip_close(mmr_geoip *g)
+{
+	if (g == NULL)
+		return;
+	for (unsigned i = 0; i < STRIPES; i++)
+		pthread_mutex_destroy(&g->stripe[i].mu);
+	if (g->has_city)
+		MMDB_close(&g->city);
+	if (g->has_asn)
+		MMDB_close(&g->asn);
+	free(g);
+}
+
+bool mmr_geoip_has_city(const mmr_geoip *g)
+{
+	return g != NULL && g->has_city;
+}
+
+bool mmr_geoip_has_asn(const mmr_geoip *g)
+{
+	return g != NULL && g->has_asn;
+}
+
+void mmr_geoip_counters(mmr_geoip *g, uint64_t *lookups, uint64_t *cache_hits)
+{
+	uint64_t l = 0, h = 0;
+	if (g) {
+		l = atomic_load_explicit(&g->lookups, memory_order_relaxed);
+		h = atomic_load_explicit(&g->cache_hits, memory_order_relaxed);
+	}
+	if (lookups)
+		*lookups = l;
+	if (cache_hits)
+		*cache_hits = h;
+}
+
+/* ---- reading one record ------------------------------------------------------------------- */
+
+/* Copies a database string (not NUL-terminated) into dst[cap], cut on a UTF-8 character
+ * boundary, sanitized. Returns true when something non-empty was copied. */
+static bool copy_str(const MMDB_entry_data_s *d, char *dst, size_t cap)
+{
+	if (!d->has_data || d->type != MMDB_DATA_TYPE_UTF8_STRING || d->data_size == 0)
+		return false;
+	size_t n = d->data_size;
+	if (n > cap - 1) {
+		/* cut at cap - 1; when the first byte left out is a continuation byte, the cut
+		 * falls inside a character: drop that character's leading bytes too */
+		const unsigned char *s = (const unsigned char *)d->utf8_string;
+		n = cap - 1;
+		size_t k = n;
+		while (k > 0 && n - k < 3 && (s[k] & 0xc0) == 0x80)
+			k--;
+		if ((s[n] & 0xc0) == 0x80)
+			n = k;
+	}
+	memcpy(dst, d->utf8_string, n);
+	dst[n] = '\0';
+	mmr_utf8_sanitize(dst);
+	return n > 0;
+}
+
+static bool get(MMDB_entry_s *e, const char *const *path, MMDB_entry_data_s *d)
+{
+	memset(d, 0, sizeof(*d));
+	return MMDB_aget_value(e, d, path) == MMDB_SUCCESS && d->has_data;
+}
+
+static bool get_double(MMDB_entry_s *e, const char *const *path, double *v)
+{
+	MMDB_entry_data_s d;
+	if (!get(e, path, &d))
+		return false;
+	if (d.type == MMDB_DATA_TYPE_DOUBLE)
+		*v = d.double_value;
+	else if (d.type == MMDB_DATA_TYPE_FLOAT)
+		*v = d.float_value;
+	else
+		return false;
+	return isfinite(*v);
+}
+
+static bool get_uint(MMDB_entry_s *e, const char *const *path, uint64_t *v)
+{
+	MMDB_entry_data_s d;
+	if (!get(e, path, &d))
+		return false;
+	switch (d.type) {
+	case MMDB_DATA_TYPE_UINT16:
+		*v = d.uint16;
+		return true;
+	case MMDB_DATA_TYPE_UINT32:
+		*v = d.uint32;
+		return true;
+	case MMDB_DATA_TYPE_UINT64:
+		*v = d.uint64;
+		return true;
+	case MMDB_DATA_TYPE_INT32:
+		if (d.int32 < 0)
+			return false;
+		*v = (uint64_t)d.int32;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool get_iso(MMDB_entry_s *e, const char *const *path, char out[3])
+{
+	MMDB_entry_data_s d;
+	if (!get(e, path, &d) || d.type != MMDB_DATA_TYPE_UTF8_STRING || d.data_size != 2)
+		return false;
+	char a = d.utf8_string[0], b = d.utf8_string[1];
+	if (a >= 'a' && a <= 'z')
+		a = (char)(a - 'a' + 'A');
+	if (b >= 'a' && b <= 'z')
+		b = (char)(b - 'a' + 'A');
+	if (a < 'A' || a > 'Z' || b < 'A' || b > 'Z')
+		return false;
+	out[0] = a;
+	out[1] = b;
+	out[2] = '\0';
+	return true;
+}
+
+static const char *const P_COUNTRY[] = {"country", "iso_code", NULL};
+static const char *const P_REG_COUNTRY[] = {"registered_country", "iso_code", NULL};
+static const char *const P_CITY[] = {"city", "names", "en", NULL};
+static const char *const P_LAT[] = {"location", "latitude", NULL};
+static const char *const P_LON[] = {"location", "longitude", NULL};
+static const char *const P_ACC[] = {"location", "accuracy_radius", NULL};
+static const char *const P_ASN[] = {"autonomous_system_number", NULL};
+static const char *const P_ASORG[] = {"autonomous_system_organization", NULL};
+
+static bool find(const MMDB_s *db, const struct sockaddr *sa, MMDB_entry_s *e)
+{
+	int err = MMDB_SUCCESS;
+	MMDB_lookup_result_s r = MMDB_lookup_sockaddr(db, sa, &err);
+	if (err != MMDB_SUCCESS || !r.found_entry)
+		return false; /* includes an IPv6 address in an IPv4-only database */
+	*e = r.entry;
+	return true;
+}
+
+static bool read_city(const MMDB_s *db, const struct sockaddr *sa, mmr_geo *out)
+{
+	MMDB_entry_s e;
+	if (!find(db, sa, &e))
+		return false;
+	bool any = false;
+	MMDB_entry_data_s d;
+	if (get_iso(&e, P_COUNTRY, out->country) || get_iso(&e, P_REG_COUNTRY, out->country))
+		any = true;
+	if (get(&e, P_CITY, &d) && copy_str(&d, out->city, sizeof(out->city)))
+		any = true;
+	double lat, lon;
+	if (get_double(&e, P_LAT, &lat) && get_double(&e, P_LON, &lon) && lat >= -90 &&
+	    lat <= 90 && lon >= -180 && lon <= 180) {
+		out->has_location = true;
+		out->lat = lat;
+		out->lon = lon;
+		uint64_t acc;
+		if (get_uint(&e, P_ACC, &acc))
+			out->accuracy_km = acc > UINT16_MAX ? UINT16_MAX : (uint16_t)acc;
+		any = true;
+	}
+	return any;
+}
+
+static bool read_asn(const MMDB_s *db, const struct sockaddr *sa, mmr_geo *out)
+{
+	MMDB_entry_s e;
+	if (!find(db, sa, &e))
+		return false;
+	bool any = false;
+	uint64_t n;
+	if (get_uint(&e, P_ASN, &n) && n > 0 && n <= UINT32_MAX) {
+		out->asn = (uint32_t)n;
+		any = true;
+	}
+	MMDB_entry_data_s d;
+	if (get(&e, P_ASORG, &d) && copy_str(&d, out->as_org, sizeof(out->as_org)))
+		any = true;
+	return any;
+}
+
+/* ---- lookup with cache ------------------------------------------------------------------- */
+
+static inline uint64_t mix64(uint64_t x) /* splitmix64 finalizer */
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t key_hash(const mmr_geoip *g, const mmr_ip *k)
+{
+	uint64_t a, b;
+	memcpy(&a, k->b, 8);
+	memcpy(&b, k->b + 8, 8);
+	uint64_t h = mix64(g->seed ^ k->family);
+	h = mix64(h ^ a);
+	return mix64(h ^ b ^ (g->seed << 1));
+}
+
+/* Normalized key: IPv4-mapped IPv6 folded to IPv4; bytes past the address zeroed. Returns
+ * false for an absent or unknown family. */
+static bool normalize(const mmr_ip *ip, mmr_ip *k)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	memset(k, 0, sizeof(*k));
+	if (ip->family == 4) {
+		k->family = 4;
+		memcpy(k->b, ip->b, 4);
+		return true;
+	}
+	if (ip->family == 6) {
+		if (memcmp(ip->b, mapped, sizeof(mapped)) == 0) {
+			k->family = 4;
+			memcpy(k->b, ip->b + 12, 4);
+		} else {
+			k->family = 6;
+			memcpy(k->b, ip->b, 16);
+		}
+		return true;
+	}
+	return false;
+}
+
+static bool lookup_db(mmr_geoip *g, const mmr_ip *k, mmr_geo *out)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	const struct sockaddr *sa;
+	if (k->family == 4) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		memcpy(&sin.sin_addr, k->b, 4);
+		sa = (const struct sockaddr *)&sin;
+	} else {
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		memcpy(&sin6.sin6_addr, k->b, 16);
+		sa = (const struct sockaddr *)&sin6;
+	}
+	bool any = false;
+	if (g->has_city && read_city(&g->city, sa, out))
+		any = true;
+	if (g->has_asn && read_asn(&g->asn, sa, out))
+		any = true;
+	return any;
+}
+
+bool mmr_geoip_lookup(mmr_geoip *g, const mmr_ip *ip, mmr_geo *out)
+{
+	memset(out, 0, sizeof(*out));
+	mmr_ip k;
+	if (g == NULL || ip == NULL || !normalize(ip, &k))
+		return false;
+	atomic_fetch_add_explicit(&g->lookups, 1, memory_order_relaxed);
+
+	uint64_t h = key_hash(g, &k);
+	stripe *st = &g->stripe[h >> (64 - STRIPE_BITS)];
+	slot *sl = &st->slot[h & (SLOTS - 1)];
+
+	pthread_mutex_lock(&st->mu);
+	if (sl->used && memcmp(&sl->key, &k, sizeof(k)) == 0) {
+		*out = sl->geo;
+		bool found = sl->found;
+		pthread_mutex_unlock(&st->mu);
+		atomic_fetch_add_explicit(&g->cache_hits, 1, memory_order_relaxed);
+		return found;
+	}
+	pthread_mutex_unlock(&st->mu);
+
+	bool found = lookup_db(g, &k, out);
+
+	pthread_mutex_lock(&st->mu);
+	sl->key = k;
+	sl->geo = *out;
+	sl->found = found;
+	sl->used = true;
+	pthread_mutex_unlock(&st->mu);
+	return found;
+}
+
+/* ---- distance ---------------------------------------------------------------------------- */
+
+double mmr_geo_distance_km(double lat1, double lon1, double lat2, double lon2)
+{
+	const double R = 6371.0, rad = M_PI / 180.0;
+	double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+	double s1 = sin(dlat / 2), s2 = sin(dlon / 2);
+	double a = s1 * s1 + cos(lat1 * rad) * cos(lat2 * rad) * s2 * s2;
+	if (a > 1)
+		a = 1; /* rounding near antipodes */
+	if (a < 0)
+		a = 0;
+	return 2 * R * asin(sqrt(a));
+}
