@@ -1,13 +1,17 @@
 #!/bin/bash
-# mmriskscore demo: score one bundled day of identity/VPN logs in a private rsyslogd and show
-# the riskiest users.
+# mmriskscore demo: a small simulated company scored in a private rsyslogd; shows the riskiest
+# users with their reasons and compares them with what the simulator planted.
 #
 #   sudo scripts/demo.sh
 #
-# Steps: build (scripts/build.sh: packages, rsyslog headers, module, rulebase), start a
-# private rsyslogd on a free loopback port with contrib/demo/rsyslog-demo.conf.in, send
-# contrib/demo/demo-day.log over TCP, wait until every message is written back as a JSON
-# line, stop rsyslogd and print a ranked table of users. The system's own rsyslog is not
+# Steps: build (scripts/build.sh: packages, rsyslog headers, module, rulebase); run the
+# workforce simulator (contrib/simulator/mmrisk-simulate, fixed seed: 250 employees, 21 days
+# of VPN, Okta and sshd logs, with planted remote IT workers and legitimate look-alikes, plus
+# the HR roster, GeoIP databases and network lists the module reads); start a private
+# rsyslogd on a free loopback port with contrib/demo/rsyslog-demo.conf.in (one worker thread,
+# so the result is the same on every run); send logs.syslog over TCP, wait until every
+# message is written back as a JSON line, stop rsyslogd; print a ranked table of users and
+# the simulator's ground truth (truth.json) next to it. The system's own rsyslog is not
 # touched. Safe to run again: the work directory is recreated on every run.
 #
 # Environment:
@@ -15,30 +19,45 @@
 #                           recreated at start, so it must be empty, absent or a previous
 #                           demo directory
 #   MMRISK_DEMO_SKIP_BUILD  1 = do not run scripts/build.sh (the module and rulebase must
-#                           already be built); then root is not needed if jq is installed
-#   MMRISK_DEMO_TIMEOUT     seconds to wait for all messages (default 60)
-#   MMRISK_MODULE, MMRISK_RULEBASE, RSYSLOGD   built module, combined rulebase and rsyslogd
-#                           to use (default: what build.sh reports; with SKIP_BUILD ./build,
-#                           then an in-tree build; rsyslogd from PATH); make check sets them
+#                           already be built); then root is not needed if jq and
+#                           libmaxmind-db-writer-perl are installed
+#   MMRISK_DEMO_TIMEOUT     seconds to wait for all messages (default 120)
+#   MMRISK_DEMO_SEED, MMRISK_DEMO_USERS, MMRISK_DEMO_DAYS
+#                           the simulated company (default seed 1, 250 users, 21 days)
+#   MMRISK_MODULE, MMRISK_RULEBASE, MMRISK_MAPPINGS, MMRISK_SIMULATE, RSYSLOGD
+#                           built module, combined rulebase, mappings directory, simulator
+#                           and rsyslogd to use (default: what build.sh reports; with
+#                           SKIP_BUILD ./build, then an in-tree build; <repo>/mappings,
+#                           contrib/simulator/mmrisk-simulate; rsyslogd from PATH); make check
+#                           sets them
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 demo_dir=${MMRISK_DEMO_DIR:-/tmp/mmriskscore-demo}
 skip_build=${MMRISK_DEMO_SKIP_BUILD:-0}
-timeout=${MMRISK_DEMO_TIMEOUT:-60}
+timeout=${MMRISK_DEMO_TIMEOUT:-120}
+seed=${MMRISK_DEMO_SEED:-1}
+users=${MMRISK_DEMO_USERS:-250}
+days=${MMRISK_DEMO_DAYS:-21}
 
 # The module and rulebase: MMRISK_MODULE / MMRISK_RULEBASE when set, else what build.sh
 # reports, else the out-of-tree build (./build, as build.sh makes it), else an in-tree build.
 first_file() { for f in "$@"; do [ -f "$f" ] && { echo "$f"; return; }; done; echo "$1"; }
+abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s/%s\n' "$(pwd)" "$1" ;; esac; }
 module=${MMRISK_MODULE:-}
 rulebase=${MMRISK_RULEBASE:-}
-data=$root/contrib/demo/demo-day.log
-conf_in=$root/contrib/demo/rsyslog-demo.conf.in
+mappings=${MMRISK_MAPPINGS:-$root/mappings}
+simulator=${MMRISK_SIMULATE:-$root/contrib/simulator/mmrisk-simulate}
+demo_src=$root/contrib/demo
+conf_in=$demo_src/rsyslog-demo.conf.in
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'demo: ERROR: %s\n' "$*" >&2; exit 1; }
 
 is_root() { [ "$(id -u)" = 0 ]; }
+
+[[ $seed =~ ^[0-9]+$ && $users =~ ^[0-9]+$ && $days =~ ^[0-9]+$ ]] ||
+	die "MMRISK_DEMO_SEED, MMRISK_DEMO_USERS and MMRISK_DEMO_DAYS must be numbers"
 
 # ---- 1. build ---------------------------------------------------------------------------
 if [ "$skip_build" != 1 ]; then
@@ -55,19 +74,30 @@ fi
 	"$root/plugins/mmriskscore/.libs/mmriskscore.so")
 [ -n "$rulebase" ] || rulebase=$(first_file "$root/build/rulebase/identity-vpn.rulebase" \
 	"$root/rulebase/identity-vpn.rulebase")
+module=$(abspath "$module"); rulebase=$(abspath "$rulebase"); mappings=$(abspath "$mappings")
 [ -f "$module" ] || die "module not found at $module (scripts/build.sh should have built it)"
 [ -f "$rulebase" ] || die "rulebase not found at $rulebase (scripts/build.sh should have made it)"
-[ -f "$data" ] || die "demo data not found at $data (contrib/demo/make-demo-day.sh writes it)"
-[ -f "$conf_in" ] || die "config template not found at $conf_in"
+[ -e "$mappings" ] || die "mappings not found at $mappings (set MMRISK_MAPPINGS)"
+[ -f "$simulator" ] || die "workforce simulator not found at $simulator"
+for f in "$conf_in" "$demo_src/ranking.jq" "$demo_src/report.jq"; do
+	[ -f "$f" ] || die "$f not found"
+done
 
-if ! command -v jq >/dev/null 2>&1; then
-	is_root || die "jq is not installed; run as root or: apt-get install jq"
-	say "Installing jq"
+# need PACKAGE COMMAND...: install PACKAGE unless COMMAND succeeds
+need() {
+	local pkg=$1
+	shift
+	"$@" >/dev/null 2>&1 && return 0
+	is_root || die "$pkg is not installed; run as root or: apt-get install $pkg"
+	say "Installing $pkg"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y --no-upgrade jq >/dev/null ||
-		{ apt-get update >/dev/null && apt-get install -y --no-upgrade jq >/dev/null; } ||
-		die "could not install jq"
-fi
+	apt-get install -y --no-upgrade "$pkg" >/dev/null ||
+		{ apt-get update >/dev/null && apt-get install -y --no-upgrade "$pkg" >/dev/null; } ||
+		die "could not install $pkg"
+}
+need jq command -v jq
+# the simulator writes its GeoIP databases with MaxMind::DB::Writer
+need libmaxmind-db-writer-perl perl -MMaxMind::DB::Writer::Tree -e 1
 rsyslogd=${RSYSLOGD:-$(command -v rsyslogd || true)}
 [ -n "$rsyslogd" ] || rsyslogd=/usr/sbin/rsyslogd
 [ -x "$rsyslogd" ] || die "rsyslogd not found (apt-get install rsyslog)"
@@ -108,8 +138,20 @@ out=$demo_dir/enriched.json
 internal=$demo_dir/rsyslogd-internal.log
 ranking=$demo_dir/ranking.tsv
 stderr_log=$demo_dir/rsyslogd.stderr
+ranking_json=$demo_dir/ranking.json
+sim=$demo_dir/sim
+data=$sim/logs.syslog
 
-# ---- 3. start a private rsyslogd on a free loopback port --------------------------------
+# ---- 3. a simulated company -------------------------------------------------------------
+say "Simulating a company of $users people: $days days of VPN, Okta and sshd logs with planted" \
+	"insiders (contrib/simulator, seed $seed)"
+perl "$simulator" --seed "$seed" --users "$users" --days "$days" --out "$sim" --quiet ||
+	die "the workforce simulator failed: $simulator --seed $seed --users $users --days $days"
+for f in logs.syslog truth.json roster.csv geoip-city.mmdb geoip-asn.mmdb lists; do
+	[ -e "$sim/$f" ] || die "the simulator wrote no $f into $sim"
+done
+
+# ---- 4. start a private rsyslogd on a free loopback port --------------------------------
 # Is anything listening on 127.0.0.1/0.0.0.0 (or ::) port $1?  Reads /proc, needs no tools.
 port_in_use() {
 	local hex
@@ -134,9 +176,10 @@ trap stop_rsyslogd EXIT
 trap 'exit 130' INT TERM
 
 show_internal_log() {
-	# rsyslogd's start/stop notices are not problems; anything else is worth reading
+	# rsyslogd's start/stop notices and the module's start line (what context it loaded)
+	# are not problems; anything else is worth reading
 	local lines
-	lines=$( { grep -v 'origin software="rsyslogd"' "$internal" 2>/dev/null
+	lines=$( { grep -v -e 'origin software="rsyslogd"' -e 'mmriskscore: start: ' "$internal" 2>/dev/null
 			grep -v '^$' "$stderr_log" 2>/dev/null | sed 's/^/(stderr) /'; } || true)
 	if [ -n "$lines" ]; then
 		echo
@@ -146,12 +189,14 @@ show_internal_log() {
 }
 
 make_conf() {
-	local esc_dir esc_mod esc_rb esc_out esc_int
+	local esc_dir esc_mod esc_rb esc_map esc_sim esc_out esc_int
 	esc() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
 	esc_dir=$(esc "$demo_dir"); esc_mod=$(esc "$module"); esc_rb=$(esc "$rulebase")
+	esc_map=$(esc "$mappings"); esc_sim=$(esc "$sim")
 	esc_out=$(esc "$out"); esc_int=$(esc "$internal")
 	sed -e "s|@WORKDIR@|$esc_dir|g" -e "s|@PORT@|$1|g" -e "s|@MODULE@|$esc_mod|g" \
-		-e "s|@RULEBASE@|$esc_rb|g" -e "s|@OUTFILE@|$esc_out|g" -e "s|@INTERNALLOG@|$esc_int|g" \
+		-e "s|@RULEBASE@|$esc_rb|g" -e "s|@MAPPINGS@|$esc_map|g" -e "s|@SIMDIR@|$esc_sim|g" \
+		-e "s|@OUTFILE@|$esc_out|g" -e "s|@INTERNALLOG@|$esc_int|g" \
 		"$conf_in" > "$conf"
 	if grep -n '@[A-Z_]*@' "$conf" >&2; then die "unfilled placeholders in $conf"; fi
 }
@@ -187,9 +232,9 @@ for _ in 1 2 3 4 5; do
 done
 [ -n "$port" ] || { show_internal_log; die "could not start rsyslogd on a free port"; }
 
-# ---- 4. send the day --------------------------------------------------------------------
+# ---- 5. send the logs --------------------------------------------------------------------
 sent=$(wc -l < "$data")
-say "Sending $sent messages from $(basename "$data") over TCP"
+say "Scoring $sent log lines ($(basename "$data"), sent over TCP)"
 exec 3<>"/dev/tcp/127.0.0.1/$port" || die "cannot connect to 127.0.0.1:$port"
 cat "$data" >&3
 exec 3>&-
@@ -198,6 +243,7 @@ got=0
 deadline=$((SECONDS + timeout))
 while :; do
 	got=$( [ -f "$out" ] && wc -l < "$out" || echo 0)
+	[ -t 1 ] && printf '\r    %d/%d messages written back' "$got" "$sent"
 	[ "$got" -ge "$sent" ] && break
 	if ! kill -0 "$rsyslog_pid" 2>/dev/null; then
 		show_internal_log
@@ -209,68 +255,48 @@ while :; do
 	fi
 	sleep 0.2
 done
+[ -t 1 ] && echo
 stop_rsyslogd
 got=$(wc -l < "$out")
 [ "$got" -eq "$sent" ] || { show_internal_log; die "sent $sent messages but $out has $got lines"; }
-jq -e . "$out" >/dev/null 2>&1 || die "$out is not valid JSON lines"
+loaded=$(sed -n 's/.*mmriskscore: start: \(.*\) \[v[^]]*\]$/\1/p' "$internal" | head -n 1)
+[ -z "$loaded" ] || say "The module's context: $loaded"
 
-# ---- 5. rank the users ------------------------------------------------------------------
-# Per user: the highest user_score seen and its level, the number of scored events, and
-# the two highest-scoring distinct reasons (by rule; each with its highest-points detail).
-jq -r -s '
-	[ .[] | select(.risk != null) | .risk ]
-	| group_by(.user)
-	| map({
-		user: .[0].user,
-		events: length,
-		top: max_by(.user_score),
-		reasons: ([ .[] | .reasons[]? ] | group_by(.rule)
-			| map(max_by(.points)) | sort_by(-.points, .rule) | .[0:2])
-	  })
-	| sort_by(-.top.user_score, -.events, .user)
-	| to_entries[]
-	| [ (.key + 1), .value.user, .value.top.user_score, .value.top.user_level, .value.events,
-	    (.value.reasons | map(.rule) | join(",")),
-	    (.value.reasons[0] // {} | if .rule then "+\(.points) \(.rule): \(.detail)" else "-" end),
-	    (.value.reasons[1] // {} | if .rule then "+\(.points) \(.rule): \(.detail)" else "" end) ]
-	| map(tostring | gsub("\t"; " ")) | @tsv' "$out" > "$ranking"
+# ---- 6. rank the users ------------------------------------------------------------------
+# One pass over the enriched lines (which also proves them valid JSON): per user the highest
+# user_score reached, its level, team and strongest reasons (contrib/demo/ranking.jq).
+say "Ranking the users"
+jq -n -c --rawfile roster "$sim/roster.csv" -f "$demo_src/ranking.jq" "$out" > "$ranking_json" ||
+	die "$out is not valid JSON lines (jq failed above)"
+jq -r '.[] | [.rank, .user, .user_score, .user_level, (.team // "-"), .events, .high_events,
+	(.reasons | map(.rule) | join(",")),
+	((.reasons + [null, null])[0:2][] | if . then "+\(.points) \(.rule): \(.detail)" else "" end)]
+	| map(tostring | gsub("[\t\n]"; " ")) | @tsv' "$ranking_json" > "$ranking"
 
-echo
-echo "Riskiest users, 2026-11-26 (UTC):"
-echo
-# On a terminal, cut the reasons to its width (the TSV and the JSON keep the full text).
+# ---- 7. the table and the ground truth --------------------------------------------------
+# On a terminal, reasons and notes are cut to its width (the files keep the full text).
 cols=0
 if [ -t 1 ]; then cols=${COLUMNS:-$(tput cols 2>/dev/null || echo 0)}; fi
-awk -F '\t' -v cols="$cols" '
-	function cut(s, room) { return (room > 20 && length(s) > room) ? substr(s, 1, room - 3) "..." : s }
-	BEGIN { w = 4 }
-	NR <= 10 { n++; for (i = 1; i <= 8; i++) c[n, i] = $i; if (length($2) > w) w = length($2) }
-	END {
-		fmt = "%4s  %-" w "s  %5s  %-8s  %6s  %s\n"
-		room = cols > 0 ? cols - (4 + 2 + w + 2 + 5 + 2 + 8 + 2 + 6 + 2) : 0
-		printf fmt, "RANK", "USER", "SCORE", "LEVEL", "EVENTS", "TOP REASONS"
-		for (r = 1; r <= n; r++) {
-			printf fmt, c[r, 1], c[r, 2], c[r, 3], c[r, 4], c[r, 5], cut(c[r, 7], room)
-			if (c[r, 8] != "") printf fmt, "", "", "", "", "", cut(c[r, 8], room)
-		}
-		if (n == 0) print "  (no message was scored: check the rulebase and the internal log)"
-	}' "$ranking"
+[[ $cols =~ ^[0-9]+$ ]] || cols=0
 echo
-echo "SCORE/LEVEL: the user's highest accumulated risk (user_score, 0-100) during the day;"
-echo "EVENTS: messages scored for the user; TOP REASONS: the two highest-scoring rules."
+echo "Riskiest users: $users employees, $days days from $(jq -r .start "$sim/truth.json") (UTC)"
+echo
+jq -r --argjson cols "$cols" --argjson top 10 --slurpfile truth "$sim/truth.json" \
+	-f "$demo_src/report.jq" "$ranking_json"
 
-enriched=$(jq -c 'select(.risk != null)' "$out" | wc -l)
-users=$(wc -l < "$ranking")
+scored=$(jq '[.[].events] | add // 0' "$ranking_json")
+nusers=$(jq length "$ranking_json")
 echo
-echo "Messages: $sent sent, $enriched enriched with a risk score ($users users)," \
-	"$((got - enriched)) passed through unchanged."
+echo "Messages: $sent sent, $scored enriched with a risk score ($nusers users)," \
+	"$((got - scored)) passed through unchanged."
 echo "Enriched JSON lines: $out"
+echo "Full ranking: $ranking_json (and $(basename "$ranking"))"
+echo "The simulated company: $sim (logs.syslog, roster.csv, truth.json, lists/, GeoIP)"
 echo "rsyslogd internal log: $internal"
-echo "Full ranking (TSV): $ranking"
-echo "What was planted: $root/contrib/demo/GROUND-TRUTH.md"
+example=$(jq -r '.[0].user // "bob"' "$ranking_json")
 echo
 echo "Try:"
-echo "  jq -c 'select(.risk.user == \"jwang\") | {timestamp, msg, score: .risk.score, user_score: .risk.user_score, rules: [.risk.reasons[]?.rule]}' $out"
-echo "  jq -r 'select(.risk.score >= 40) | [.timestamp, .risk.user, .risk.score, .risk.reasons[0].detail] | @tsv' $out"
+echo "  jq -c 'select(.risk.user == \"$example\" and .risk.score >= 40) | {timestamp, score: .risk.score, user_score: .risk.user_score, rules: [.risk.reasons[]?.rule]}' $out"
+echo "  jq -r 'select(.risk.score >= 70) | [.timestamp, .risk.user, .risk.score, .risk.reasons[0].detail] | @tsv' $out"
 show_internal_log
 exit 0
