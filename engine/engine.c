@@ -26,6 +26,7 @@
 #include "enrich/enrich.h"
 #include "enrich/geoip.h"
 #include "enrich/lists.h"
+#include "score/correlate.h"
 #include "score/model.h"
 #include "score/score.h"
 #include "state/lru_table.h"
@@ -57,6 +58,11 @@ struct mmr_engine {
 	size_t nrules;
 	double rule_weight[MAX_RULES], rule_cap[MAX_RULES];
 	bool rule_weak[MAX_RULES];
+	/* correlation rules: rule index of the correlation and of its two sides' rules, -1 for
+	 * a side rule no detector emits */
+	int corr_rule[8];
+	int corr_side[8][2][MMR_CORRELATION_SIDE];
+	size_t ncorr;
 	double weak_cap; /* the weak rules' shares together stay under this */
 	double params[MAX_PARAMS];
 	size_t param_off[MAX_DETECTORS];
@@ -202,6 +208,21 @@ mmr_engine *mmr_engine_new(const mmr_config *cfg, char *err, size_t errlen)
 				goto fail;
 			}
 			e->params[e->nparams++] = p->def;
+		}
+	}
+	for (size_t c = 0; c < mmr_ncorrelations && c < 8; c++, e->ncorr++) {
+		const mmr_correlation *k = &mmr_correlations[c];
+		if (e->nrules == MAX_RULES) {
+			snprintf(err, errlen, "too many rule ids (max %d)", MAX_RULES);
+			goto fail;
+		}
+		mmr_model_rule_defaults(k->rule, &e->rule_weight[e->nrules], &e->rule_cap[e->nrules],
+					&e->rule_weak[e->nrules]);
+		e->corr_rule[c] = (int)e->nrules;
+		e->rule_ids[e->nrules++] = k->rule;
+		for (int i = 0; i < MMR_CORRELATION_SIDE; i++) {
+			e->corr_side[c][0][i] = k->side_a[i] ? rule_index(e, k->side_a[i]) : -1;
+			e->corr_side[c][1][i] = k->side_b[i] ? rule_index(e, k->side_b[i]) : -1;
 		}
 	}
 	if (resolve_model(e, err, errlen) != 0)
@@ -373,6 +394,49 @@ static void update_risk(mmr_engine *e, user_core *u, const mmr_result *r, int64_
 	}
 }
 
+static bool holds(const user_core *u, const int *side)
+{
+	for (int i = 0; i < MMR_CORRELATION_SIDE; i++)
+		if (side[i] >= 0 && u->rule_risk[side[i]] >= MMR_CORRELATION_MIN * RISK_ONE)
+			return true;
+	return false;
+}
+
+static bool feeds(const mmr_engine *e, const mmr_result *r, const int *side)
+{
+	for (int j = 0; j < r->n_reasons; j++)
+		for (int i = 0; i < MMR_CORRELATION_SIDE; i++)
+			if (side[i] >= 0 && r->reasons[j].points > 0 &&
+			    strcmp(r->reasons[j].rule, e->rule_ids[side[i]]) == 0)
+				return true;
+	return false;
+}
+
+/* After the event's findings fed the user's risk: add the correlations they complete as
+ * reasons of this event (correlate.h), weighted and allowlisted like any finding; returns
+ * how many were added at the end of out->reasons. */
+static int correlate(mmr_engine *e, const mmr_enriched *x, const char *user, user_core *u,
+		     mmr_result *out)
+{
+	int added = 0;
+	for (size_t c = 0; c < e->ncorr; c++) {
+		if (out->n_reasons == MMR_MAX_REASONS)
+			break;
+		if (!(feeds(e, out, e->corr_side[c][0]) || feeds(e, out, e->corr_side[c][1])) ||
+		    !holds(u, e->corr_side[c][0]) || !holds(u, e->corr_side[c][1]))
+			continue;
+		mmr_reason *r = &out->reasons[out->n_reasons];
+		r->rule = e->rule_ids[e->corr_rule[c]];
+		r->points = mmr_correlations[c].points;
+		snprintf(r->detail, sizeof(r->detail), "%s", mmr_correlations[c].detail);
+		if (adjust_points(e, x, user, r, 1) == 1) { /* 0: the rule is switched off */
+			out->n_reasons++;
+			added++;
+		}
+	}
+	return added;
+}
+
 int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out)
 {
 	mmr_lru_hold hold;
@@ -432,6 +496,15 @@ int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out)
 		u->events++;
 	}
 	update_risk(e, u, out, ev->time);
+	int nc = correlate(e, &x, ev->user, u, out);
+	if (nc > 0) {
+		/* only the new reasons feed the risk again; the event score takes them all */
+		mmr_result extra = {.n_reasons = nc};
+		memcpy(extra.reasons, out->reasons + out->n_reasons - nc, (size_t)nc * sizeof(mmr_reason));
+		update_risk(e, u, &extra, ev->time);
+		qsort(out->reasons, (size_t)out->n_reasons, sizeof(out->reasons[0]), by_points_desc);
+		out->score = mmr_score_combine(out->reasons, out->n_reasons);
+	}
 	out->user_score = mmr_user_score(user_risk(u, e->nrules), cfg->user_score_scale);
 	out->learning = !(u->events >= cfg->learning_min_events &&
 			  u->last_seen - u->first_seen >= (int64_t)cfg->learning_min_days * 86400);

@@ -27,25 +27,22 @@
  * peer and tenant rules fire on the user's first use of the ASN, only after the tenant has been
  * observed for warmup_days (7) and with at least peers_min_observed (3) peers seen. Only
  * successful events from external addresses with a known ASN (not 0) count.
+ *
+ * The three-rule shape, the gates and the learning are shared with first_seen_country and
+ * first_seen_target (first_seen_common.h); this file has the value, its phrase and the user
+ * rule's detail.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include "detector.h"
-#include "population.h"
-#include "seen_set.h"
+#include "first_seen_common.h"
 
 #define SLOTS 8
-
-typedef struct {
-	mmr_seen_slot a[SLOTS];
-} fsa_state;
 
 static const char *const rules[] = {"network.first_seen_asn", "network.uncommon_asn_peers",
 				    "network.first_seen_asn_tenant", NULL};
 
-enum { P_LOOKBACK, P_POINTS, P_PEER_ZERO, P_PEER_FEW, P_PEER_SHARE, P_PEER_MIN, P_TENANT,
-       P_WARMUP };
+enum { P_TENANT = MMR_FS_P_OWN, P_WARMUP };
 
 static const mmr_param params[] = {
 	{"asn.lookback_days", 90, 1, 3650,
@@ -65,90 +62,59 @@ static const mmr_param params[] = {
 	{NULL, 0, 0, 0, NULL},
 };
 
-static void *global_new(const mmr_config *cfg)
+/* The ASN itself; 0 when the event does not count. */
+static uint32_t asn_value(const mmr_detect_ctx *ctx)
 {
-	return mmr_population_new(cfg->max_ips);
+	if (ctx->ev->outcome == MMR_OUTCOME_FAILURE || !ctx->x->external)
+		return 0;
+	return ctx->x->asn;
 }
 
-static void global_free(void *g)
+static void asn_what(const mmr_detect_ctx *ctx, uint32_t v, char *buf, size_t len)
 {
-	mmr_population_free(g);
+	if (ctx->x->as_org[0])
+		snprintf(buf, len, "activity from AS%u (%.32s)", v, ctx->x->as_org);
+	else
+		snprintf(buf, len, "activity from AS%u", v);
 }
 
-static bool relevant(const mmr_detect_ctx *ctx)
+static void user_detail(const mmr_detect_ctx *ctx, const mmr_fs_new *n, char *buf, size_t len)
 {
-	return ctx->ev->outcome != MMR_OUTCOME_FAILURE && ctx->x->external && ctx->x->asn != 0;
+	snprintf(buf, len,
+		 "first %s for this user in %u days (%d other ASNs known; user active %ld days)",
+		 n->what, n->lookback, n->known, mmr_user_active_days(ctx->user));
 }
 
-static uint32_t lookback(const mmr_detect_ctx *ctx)
-{
-	return (uint32_t)ctx->param[P_LOOKBACK];
-}
+static const mmr_fs_family family = {
+	.kind = MMR_POP_ASN,
+	.rules = rules,
+	.noun = "ASNs",
+	.slots = SLOTS,
+	.p_tenant = P_TENANT,
+	.p_warmup = P_WARMUP,
+	.value = asn_value,
+	.what = asn_what,
+	.user_detail = user_detail,
+};
 
 static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 {
-	const fsa_state *st = ctx->user_state;
-	if (!relevant(ctx))
-		return;
-	uint32_t v = ctx->x->asn, today = mmr_seen_day(ctx->ev->time);
-	if (mmr_seen_find(st->a, SLOTS, v, today, lookback(ctx)) >= 0)
-		return;
-
-	char what[96];
-	if (ctx->x->as_org[0])
-		snprintf(what, sizeof(what), "activity from AS%u (%.32s)", v, ctx->x->as_org);
-	else
-		snprintf(what, sizeof(what), "activity from AS%u", v);
-
-	uint32_t look = lookback(ctx);
-	if (ctx->user->converged)
-		mmr_contrib_add(out, rules[0], (int)ctx->param[P_POINTS],
-				"first %s for this user in %u days (%d other ASNs known; user active "
-				"%ld days)",
-				what, lookback(ctx), mmr_seen_count(st->a, SLOTS, today, look, v),
-				mmr_user_active_days(ctx->user));
-
-	const mmr_pop_rules r = {
-		.kind = MMR_POP_ASN,
-		.peer_rule = rules[1],
-		.tenant_rule = rules[2],
-		.noun = "ASNs",
-		.peer_zero_points = (int)ctx->param[P_PEER_ZERO],
-		.peer_few_points = (int)ctx->param[P_PEER_FEW],
-		.peer_max_share = ctx->param[P_PEER_SHARE],
-		.peer_min_observed = (uint32_t)ctx->param[P_PEER_MIN],
-		.tenant_points = (int)ctx->param[P_TENANT],
-		.warmup = (int64_t)(ctx->param[P_WARMUP] * 86400),
-	};
-	bool has_any = mmr_seen_count(st->a, SLOTS, today, lookback(ctx), 0) > 0;
-	mmr_population_score(ctx->global, ctx, &r, v, has_any, what, out);
+	mmr_fs_score(ctx, &family, out);
 }
 
 static void learn(const mmr_detect_ctx *ctx)
 {
-	if (ctx->ev->outcome == MMR_OUTCOME_FAILURE)
-		return;
-	mmr_population_observe(ctx->global, ctx->ev->time);
-	if (!relevant(ctx))
-		return;
-	fsa_state *st = ctx->user_state;
-	mmr_population_learn(ctx->global, MMR_POP_ASN, ctx->x->group, st->a, SLOTS, ctx->x->asn,
-			     ctx->ev->time, lookback(ctx));
-}
-
-static void stats(void *g, mmr_stats *st)
-{
-	mmr_population_stats(g, st);
+	mmr_fs_learn(ctx, &family);
 }
 
 const mmr_detector mmr_detector_first_seen_asn = {
 	.name = "first_seen_asn",
 	.rules = rules,
-	.user_state_size = sizeof(fsa_state),
+	.user_state_size = sizeof(mmr_seen_slot[SLOTS]),
 	.params = params,
-	.global_new = global_new,
-	.global_free = global_free,
+	.global_new = mmr_population_global_new,
+	.global_free = mmr_population_global_free,
 	.score = score,
 	.learn = learn,
-	.stats = stats,
+	.stats = mmr_population_global_stats,
 };

@@ -27,25 +27,23 @@
  * that "0 of 9 peers" says nothing. The conference trip does not fire them when colleagues
  * went there before. Only successful events from external addresses (not private, not a
  * corporate network) with a known country count; an unknown country ("") is silent.
+ *
+ * The three-rule shape, the gates and the learning are shared with first_seen_asn and
+ * first_seen_target (first_seen_common.h); this file has the value, its phrase and the user
+ * rule's detail.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "detector.h"
-#include "population.h"
-#include "seen_set.h"
+#include "first_seen_common.h"
 
 #define SLOTS 8
-
-typedef struct {
-	mmr_seen_slot c[SLOTS];
-} fsc_state;
 
 static const char *const rules[] = {"geo.first_seen_country", "geo.uncommon_country_peers",
 				    "geo.first_seen_country_tenant", NULL};
 
-enum { P_LOOKBACK, P_POINTS, P_PEER_ZERO, P_PEER_FEW, P_PEER_SHARE, P_PEER_MIN, P_TENANT,
-       P_WARMUP };
+enum { P_TENANT = MMR_FS_P_OWN, P_WARMUP };
 
 static const mmr_param params[] = {
 	{"country.lookback_days", 180, 1, 3650,
@@ -65,101 +63,69 @@ static const mmr_param params[] = {
 	{NULL, 0, 0, 0, NULL},
 };
 
-static void *global_new(const mmr_config *cfg)
+/* The ISO code packed into the value, 'U' << 8 | 'S'; 0 when the event does not count. */
+static uint32_t country_value(const mmr_detect_ctx *ctx)
 {
-	return mmr_population_new(cfg->max_ips);
-}
-
-static void global_free(void *g)
-{
-	mmr_population_free(g);
-}
-
-static uint32_t country_code(const char *c)
-{
+	const char *c = ctx->x->country;
+	if (ctx->ev->outcome == MMR_OUTCOME_FAILURE || !ctx->x->external || !c[0] || !c[1])
+		return 0;
 	return (uint32_t)(unsigned char)c[0] << 8 | (unsigned char)c[1];
 }
 
-static bool relevant(const mmr_detect_ctx *ctx)
+static void country_what(const mmr_detect_ctx *ctx, uint32_t v, char *buf, size_t len)
 {
-	return ctx->ev->outcome != MMR_OUTCOME_FAILURE && ctx->x->external &&
-	       ctx->x->country[0] && ctx->x->country[1];
+	(void)v;
+	snprintf(buf, len, "activity from %s", ctx->x->country);
 }
 
-static uint32_t lookback(const mmr_detect_ctx *ctx)
+/* Lists the countries the user is known from: "known: DE, US". */
+static void user_detail(const mmr_detect_ctx *ctx, const mmr_fs_new *n, char *buf, size_t len)
 {
-	return (uint32_t)ctx->param[P_LOOKBACK];
+	char known[SLOTS * 4 + 8] = "";
+	for (int i = 0; i < n->slots; i++) {
+		if (!mmr_seen_live(&n->set[i], n->today, n->lookback))
+			continue;
+		size_t l = strlen(known);
+		snprintf(known + l, sizeof(known) - l, "%s%c%c", l ? ", " : "",
+			 (char)(n->set[i].hash >> 8), (char)(n->set[i].hash & 0xff));
+	}
+	snprintf(buf, len,
+		 "first activity from %s for this user in %u days (known: %s; user active %ld "
+		 "days)",
+		 ctx->x->country, n->lookback, known[0] ? known : "none",
+		 mmr_user_active_days(ctx->user));
 }
+
+static const mmr_fs_family family = {
+	.kind = MMR_POP_COUNTRY,
+	.rules = rules,
+	.noun = "countries",
+	.slots = SLOTS,
+	.p_tenant = P_TENANT,
+	.p_warmup = P_WARMUP,
+	.value = country_value,
+	.what = country_what,
+	.user_detail = user_detail,
+};
 
 static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 {
-	const fsc_state *st = ctx->user_state;
-	if (!relevant(ctx))
-		return;
-	const char *cc = ctx->x->country;
-	uint32_t v = country_code(cc), today = mmr_seen_day(ctx->ev->time);
-	if (mmr_seen_find(st->c, SLOTS, v, today, lookback(ctx)) >= 0)
-		return; /* known to the user: none of the three rules applies */
-
-	if (ctx->user->converged) {
-		char known[SLOTS * 4 + 8] = "";
-		for (int i = 0; i < SLOTS; i++) {
-			if (!mmr_seen_live(&st->c[i], today, lookback(ctx)))
-				continue;
-			size_t l = strlen(known);
-			snprintf(known + l, sizeof(known) - l, "%s%c%c", l ? ", " : "",
-				 (char)(st->c[i].hash >> 8), (char)(st->c[i].hash & 0xff));
-		}
-		mmr_contrib_add(out, rules[0], (int)ctx->param[P_POINTS],
-				"first activity from %s for this user in %u days (known: %s; user "
-				"active %ld days)",
-				cc, lookback(ctx), known[0] ? known : "none",
-				mmr_user_active_days(ctx->user));
-	}
-
-	const mmr_pop_rules r = {
-		.kind = MMR_POP_COUNTRY,
-		.peer_rule = rules[1],
-		.tenant_rule = rules[2],
-		.noun = "countries",
-		.peer_zero_points = (int)ctx->param[P_PEER_ZERO],
-		.peer_few_points = (int)ctx->param[P_PEER_FEW],
-		.peer_max_share = ctx->param[P_PEER_SHARE],
-		.peer_min_observed = (uint32_t)ctx->param[P_PEER_MIN],
-		.tenant_points = (int)ctx->param[P_TENANT],
-		.warmup = (int64_t)(ctx->param[P_WARMUP] * 86400),
-	};
-	char what[32];
-	snprintf(what, sizeof(what), "activity from %s", cc);
-	bool has_any = mmr_seen_count(st->c, SLOTS, today, lookback(ctx), 0) > 0;
-	mmr_population_score(ctx->global, ctx, &r, v, has_any, what, out);
+	mmr_fs_score(ctx, &family, out);
 }
 
 static void learn(const mmr_detect_ctx *ctx)
 {
-	if (ctx->ev->outcome == MMR_OUTCOME_FAILURE)
-		return;
-	mmr_population_observe(ctx->global, ctx->ev->time);
-	if (!relevant(ctx))
-		return;
-	fsc_state *st = ctx->user_state;
-	mmr_population_learn(ctx->global, MMR_POP_COUNTRY, ctx->x->group, st->c, SLOTS,
-			     country_code(ctx->x->country), ctx->ev->time, lookback(ctx));
-}
-
-static void stats(void *g, mmr_stats *st)
-{
-	mmr_population_stats(g, st);
+	mmr_fs_learn(ctx, &family);
 }
 
 const mmr_detector mmr_detector_first_seen_country = {
 	.name = "first_seen_country",
 	.rules = rules,
-	.user_state_size = sizeof(fsc_state),
+	.user_state_size = sizeof(mmr_seen_slot[SLOTS]),
 	.params = params,
-	.global_new = global_new,
-	.global_free = global_free,
+	.global_new = mmr_population_global_new,
+	.global_free = mmr_population_global_free,
 	.score = score,
 	.learn = learn,
-	.stats = stats,
+	.stats = mmr_population_global_stats,
 };

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "detector.h"
+#include "population.h"
 #include "seen_set.h"
 #include "../net/netlist.h"
 
@@ -61,8 +62,7 @@ static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 	mmr_contrib_add(out, rules[0], 20,
 			"first activity from network %s for this user in %d days (%d other networks "
 			"known, user active %ld days)",
-			label, LOOKBACK_DAYS, known,
-			(long)((ctx->user->last_seen - ctx->user->first_seen) / 86400));
+			label, LOOKBACK_DAYS, known, mmr_user_active_days(ctx->user));
 }
 
 static void learn(const mmr_detect_ctx *ctx)

@@ -36,26 +36,24 @@
  * again (10 points for the user rule) and is counted once more in the population (which only
  * makes the target look more common among the admin's peers: silent). Global: a population
  * table (population.h) of users per (target, tenant) and (target, peer group).
+ *
+ * The three-rule shape (here without a tenant rule), the gates and the learning are shared
+ * with first_seen_country and first_seen_asn (first_seen_common.h); this file has the value,
+ * its phrase and the user rule's detail.
  */
 #include <ctype.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "detector.h"
-#include "population.h"
-#include "seen_set.h"
+#include "first_seen_common.h"
 #include "../net/netlist.h"
 
 #define SLOTS 16
 
-typedef struct {
-	mmr_seen_slot t[SLOTS];
-} fst_state;
-
 static const char *const rules[] = {"access.first_seen_target", "access.uncommon_target_peers",
 				    NULL};
 
-enum { P_LOOKBACK, P_POINTS, P_PEER_ZERO, P_PEER_FEW, P_PEER_SHARE, P_PEER_MIN, P_WARMUP };
+enum { P_WARMUP = MMR_FS_P_OWN };
 
 static const mmr_param params[] = {
 	{"target.lookback_days", 180, 1, 3650,
@@ -73,16 +71,6 @@ static const mmr_param params[] = {
 	 "days of events the tenant must have been observed before the peer rule fires"},
 	{NULL, 0, 0, 0, NULL},
 };
-
-static void *global_new(const mmr_config *cfg)
-{
-	return mmr_population_new(cfg->max_ips);
-}
-
-static void global_free(void *g)
-{
-	mmr_population_free(g);
-}
 
 /* What the event reached, or NULL. */
 static const char *target_of(const mmr_detect_ctx *ctx)
@@ -111,72 +99,55 @@ static uint32_t target_hash(const char *s)
 	return mmr_hash32(low, n);
 }
 
-static uint32_t lookback(const mmr_detect_ctx *ctx)
+/* The hash of the target; 0 when the event reached none. */
+static uint32_t target_value(const mmr_detect_ctx *ctx)
 {
-	return (uint32_t)ctx->param[P_LOOKBACK];
+	const char *target = target_of(ctx);
+	return target ? target_hash(target) : 0;
 }
+
+static void target_what(const mmr_detect_ctx *ctx, uint32_t v, char *buf, size_t len)
+{
+	(void)v;
+	snprintf(buf, len, "access to %.48s", target_of(ctx));
+}
+
+static void user_detail(const mmr_detect_ctx *ctx, const mmr_fs_new *n, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "first %s by this user in %u days (%d other targets known, %d kept at most; user "
+		 "active %ld days)",
+		 n->what, n->lookback, n->known, n->slots, mmr_user_active_days(ctx->user));
+}
+
+static const mmr_fs_family family = {
+	.kind = MMR_POP_TARGET,
+	.rules = rules, /* no tenant rule */
+	.slots = SLOTS,
+	.p_warmup = P_WARMUP,
+	.value = target_value,
+	.what = target_what,
+	.user_detail = user_detail,
+};
 
 static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 {
-	const fst_state *st = ctx->user_state;
-	const char *target = target_of(ctx);
-	if (target == NULL)
-		return;
-	uint32_t v = target_hash(target), today = mmr_seen_day(ctx->ev->time);
-	if (mmr_seen_find(st->t, SLOTS, v, today, lookback(ctx)) >= 0)
-		return;
-
-	char what[96];
-	snprintf(what, sizeof(what), "access to %.48s", target);
-	uint32_t look = lookback(ctx);
-	if (ctx->user->converged)
-		mmr_contrib_add(out, rules[0], (int)ctx->param[P_POINTS],
-				"first %s by this user in %u days (%d other targets known, %d kept at "
-				"most; user active %ld days)",
-				what, lookback(ctx), mmr_seen_count(st->t, SLOTS, today, look, v),
-				SLOTS, mmr_user_active_days(ctx->user));
-
-	const mmr_pop_rules r = {
-		.kind = MMR_POP_TARGET,
-		.peer_rule = rules[1],
-		.tenant_rule = NULL,
-		.noun = "targets",
-		.peer_zero_points = (int)ctx->param[P_PEER_ZERO],
-		.peer_few_points = (int)ctx->param[P_PEER_FEW],
-		.peer_max_share = ctx->param[P_PEER_SHARE],
-		.peer_min_observed = (uint32_t)ctx->param[P_PEER_MIN],
-		.warmup = (int64_t)(ctx->param[P_WARMUP] * 86400),
-	};
-	bool has_any = mmr_seen_count(st->t, SLOTS, today, lookback(ctx), 0) > 0;
-	mmr_population_score(ctx->global, ctx, &r, v, has_any, what, out);
+	mmr_fs_score(ctx, &family, out);
 }
 
 static void learn(const mmr_detect_ctx *ctx)
 {
-	if (ctx->ev->outcome == MMR_OUTCOME_FAILURE)
-		return;
-	mmr_population_observe(ctx->global, ctx->ev->time);
-	const char *target = target_of(ctx);
-	if (target == NULL)
-		return;
-	fst_state *st = ctx->user_state;
-	mmr_population_learn(ctx->global, MMR_POP_TARGET, ctx->x->group, st->t, SLOTS,
-			     target_hash(target), ctx->ev->time, lookback(ctx));
-}
-
-static void stats(void *g, mmr_stats *st)
-{
-	mmr_population_stats(g, st);
+	mmr_fs_learn(ctx, &family);
 }
 
 const mmr_detector mmr_detector_first_seen_target = {
 	.name = "first_seen_target",
 	.rules = rules,
-	.user_state_size = sizeof(fst_state),
+	.user_state_size = sizeof(mmr_seen_slot[SLOTS]),
 	.params = params,
-	.global_new = global_new,
-	.global_free = global_free,
+	.global_new = mmr_population_global_new,
+	.global_free = mmr_population_global_free,
 	.score = score,
 	.learn = learn,
-	.stats = stats,
+	.stats = mmr_population_global_stats,
 };

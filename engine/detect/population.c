@@ -184,3 +184,18 @@ void mmr_population_stats(mmr_population *p, mmr_stats *st)
 	st->ips += mmr_lru_count(p->t);
 	st->ips_evicted += mmr_lru_evictions(p->t);
 }
+
+void *mmr_population_global_new(const mmr_config *cfg)
+{
+	return mmr_population_new(cfg->max_ips);
+}
+
+void mmr_population_global_free(void *g)
+{
+	mmr_population_free(g);
+}
+
+void mmr_population_global_stats(void *g, mmr_stats *st)
+{
+	mmr_population_stats(g, st);
+}

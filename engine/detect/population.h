@@ -121,7 +121,8 @@ static inline int mmr_peer_points(const mmr_peer_view *v, double max_share, int 
 	return (double)v->used <= max_share * (double)v->peers ? few_pts : -1;
 }
 
-/* The peer and tenant rules of a first-seen detector, for mmr_population_score(). */
+/* The peer and tenant rules of a first-seen detector, for mmr_population_score() (filled from
+ * the detector's params by mmr_fs_score(), first_seen_common.h). */
 typedef struct mmr_pop_rules {
 	unsigned kind;
 	const char *peer_rule;    /* "geo.uncommon_country_peers" */
@@ -151,5 +152,11 @@ static inline long mmr_user_active_days(const mmr_user_baseline *u)
 
 /* Adds resident entries and evictions to st (as ips / ips_evicted: capped detector tables). */
 void mmr_population_stats(mmr_population *p, mmr_stats *st);
+
+/* The mmr_detector hooks of a detector whose global state is one population, capped by the
+ * engine's max_ips: .global_new, .global_free and .stats. */
+void *mmr_population_global_new(const mmr_config *cfg);
+void mmr_population_global_free(void *g);
+void mmr_population_global_stats(void *g, mmr_stats *st);
 
 #endif

@@ -33,16 +33,12 @@ static const struct {
 	{"geo.watch_country", 150, false},
 	{"time.timezone_mismatch", 150, false},
 	{"device.remote_access_tool", 150, false},
-	{"access.uncommon_target_peers", 70, false},
 	{"volume.session_bytes", 70, false},
 	{"volume.daily_bytes", 70, false},
-	{"volume.peer_outlier", 70, false},
 	{"session.long_lived", 70, false},
 	{"network.hosting", 70, false},
-	{"geo.first_seen_country_tenant", 70, false},
-	{"network.first_seen_asn_tenant", 70, false},
 	{"mfa.push_denial_burst", 70, false},
-	{"account.dormant_reuse", 40, false},
+	{"correlation.exit_and_outside_access", 70, false},
 };
 
 void mmr_model_rule_defaults(const char *rule, double *weight, double *cap, bool *weak)

@@ -57,7 +57,14 @@ static int group_setup(void **state)
 		 "user,department,title,manager,start_date,country,timezone,team,privileged\n"
 		 "alice,Engineering,Engineer,bob,2020-01-06,US,America/Chicago,backend-1,no\n"
 		 "newbie,Sales,Rep,carol,2026-11-16,US,America/New_York,sales-2,\n"
-		 "root1,IT,Admin,carol,2019-03-01,DE,Europe/Berlin,itops,yes\n");
+		 "root1,IT,Admin,carol,2019-03-01,DE,Europe/Berlin,itops,yes\n"
+		 "p1,Engineering,Engineer,bob,2021-01-04,US,America/Chicago,backend-1,no\n"
+		 "p2,Engineering,Engineer,bob,2021-01-04,US,America/Chicago,backend-1,no\n"
+		 "p3,Engineering,Engineer,bob,2021-01-04,US,America/Chicago,backend-1,no\n"
+		 "p4,Engineering,Engineer,bob,2021-01-04,US,America/Chicago,backend-1,no\n"
+		 "s1,Engineering,SRE,bob,2021-01-04,US,America/Chicago,sre-1,no\n"
+		 "s2,Engineering,SRE,bob,2021-01-04,US,America/Chicago,sre-1,no\n"
+		 "s3,Engineering,SRE,bob,2021-01-04,US,America/Chicago,sre-1,no\n");
 	const char *src = getenv("MMRISK_SRCDIR");
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "perl '%s/tests/unit/make-test-mmdb.pl' '%s' >/dev/null",
@@ -255,7 +262,7 @@ static void test_context_load_errors(void **state)
 	c = load(true);
 	mmr_context_describe(c, &in);
 	assert_true(in.geoip_city && in.geoip_asn);
-	assert_int_equal(in.roster_users, 3);
+	assert_int_equal(in.roster_users, 10);
 	assert_int_equal(in.list_entries[MMR_LIST_WATCH_COUNTRIES], 2);
 	mmr_context_free(c);
 }
@@ -327,6 +334,64 @@ static void test_allowlists_and_multipliers_in_engine(void **state)
 	assert_int_equal(rule_points(&r, "auth.failure_burst.user", NULL), 30);
 }
 
+static mmr_result ssh(mmr_engine *e, const char *user, const char *target, int64_t t)
+{
+	mmr_event ev = ev_at(user, "10.20.0.5", t);
+	ev.action = MMR_ACTION_AUTH;
+	snprintf(ev.target, sizeof(ev.target), "%s", target);
+	mmr_result r;
+	assert_int_equal(mmr_engine_process(e, &ev, &r), 0);
+	return r;
+}
+
+/* correlation.exit_and_outside_access (engine/score/correlate.c): a commercial VPN exit and a
+ * server no teammate uses, within days, make a third finding; either alone does not. */
+static void test_correlation_exit_and_outside_access(void **state)
+{
+	fixture *f = *state;
+	mmr_engine *e = start(f);
+	mmr_engine_set_context(e, load(false));
+	const char *corr = "correlation.exit_and_outside_access";
+	int64_t t0 = civil_utc(2026, 11, 2, 15, 0, 0);
+	const char *backend[] = {"alice", "p1", "p2", "p3", "p4"};
+	const char *sre[] = {"s1", "s2", "s3"};
+	mmr_result r;
+	for (int d = 0; d < 9; d++) { /* nine days of teams on their own servers */
+		for (int i = 0; i < 5; i++)
+			ssh(e, backend[i], "be-api-01", t0 + d * 86400 + i * 60);
+		for (int i = 0; i < 3; i++)
+			ssh(e, sre[i], "db-prod-1", t0 + d * 86400 + i * 60);
+	}
+	int64_t t = t0 + 9 * 86400;
+	/* p1 (no VPN) reaches the SRE server: the peer rule, no correlation */
+	r = ssh(e, "p1", "db-prod-1", t);
+	assert_true(rule_points(&r, "access.uncommon_target_peers", NULL) > 0);
+	assert_int_equal(rule_points(&r, corr, NULL), -1);
+
+	/* alice through a commercial VPN exit (AS64903 in commercial-vpn.txt) ... */
+	mmr_event ev = ev_at("alice", "198.18.50.1", t + 60);
+	ev.as_number = 64903;
+	assert_int_equal(mmr_engine_process(e, &ev, &r), 0);
+	assert_true(rule_points(&r, "network.commercial_vpn", NULL) > 0);
+	assert_int_equal(rule_points(&r, corr, NULL), -1);
+	/* ... then onto a server of another team within the hour: both sides held */
+	r = ssh(e, "alice", "db-prod-2", t + 3600);
+	assert_true(rule_points(&r, "access.uncommon_target_peers", NULL) > 0);
+	const char *d = NULL;
+	assert_int_equal(rule_points(&r, corr, &d), 40);
+	assert_non_null(strstr(d, "commercial VPN"));
+	/* its points count in the event score */
+	int sum = 0;
+	for (int i = 0; i < r.n_reasons; i++)
+		sum = sum > r.reasons[i].points ? sum : r.reasons[i].points;
+	assert_true(r.score > sum);
+	/* within the rule cooldown it fires again on the event but feeds the risk once */
+	int us = r.user_score;
+	r = ssh(e, "alice", "db-prod-3", t + 3700);
+	assert_int_equal(rule_points(&r, corr, NULL), 40);
+	assert_true(r.user_score <= us + 12); /* only the fresh peer finding's share may add */
+}
+
 typedef struct {
 	mmr_engine *e;
 	int id;
@@ -360,17 +425,23 @@ static void test_context_swap_under_load(void **state)
 		a[i] = (worker_arg){.e = e, .id = i, .stop = &stop};
 		assert_int_equal(pthread_create(&th[i], NULL, worker, &a[i]), 0);
 	}
-	for (int k = 0; k < 40; k++)
+	/* swap at least 40 times, and until the workers have scored a good number of events
+	 * under changing contexts (thread start-up may lag behind the first swaps) */
+	mmr_stats st;
+	for (int k = 0; k < 40 || st.events_scored < 5000; k++) {
 		mmr_engine_set_context(e, k % 4 == 3 ? NULL : load(k % 2 == 0));
+		mmr_engine_stats(e, &st);
+		if (k > 100000)
+			fail_msg("workers scored only %llu events", (unsigned long long)st.events_scored);
+	}
 	atomic_store(&stop, 1);
 	for (int i = 0; i < 2; i++) {
 		void *rv;
 		pthread_join(th[i], &rv);
 		assert_null(rv);
 	}
-	mmr_stats st;
 	mmr_engine_stats(e, &st);
-	assert_true(st.events_scored > 0);
+	assert_true(st.events_scored >= 5000);
 }
 
 int main(void)
@@ -383,6 +454,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_allowlists_and_multipliers_in_engine, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_context_swap_under_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_correlation_exit_and_outside_access, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
