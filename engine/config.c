@@ -203,6 +203,8 @@ int mmr_config_load_model(mmr_config *cfg, const char *path, char *err, size_t e
 			break;
 		}
 		int r = mmr_config_set(cfg, key, val, e2, sizeof(e2));
+		if (r == 0 && mmr_config_validate(cfg, e2, sizeof(e2)) != 0)
+			r = -1; /* out of range: say so here, where file and line are known */
 		if (r < 0) {
 			snprintf(err, errlen, "%s:%d: %s", path, line, e2);
 			rc = -1;

@@ -483,7 +483,6 @@ int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out)
 		if (mmr_detectors[i]->learn)
 			mmr_detectors[i]->learn(&ctx);
 	}
-	pthread_rwlock_unlock(&e->ctx_lock);
 
 	if (ev->outcome != MMR_OUTCOME_FAILURE) {
 		/* a user who has signed in successfully is worth protecting from eviction by a
@@ -505,6 +504,8 @@ int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out)
 		qsort(out->reasons, (size_t)out->n_reasons, sizeof(out->reasons[0]), by_points_desc);
 		out->score = mmr_score_combine(out->reasons, out->n_reasons);
 	}
+	/* not before: correlate() reads the allowlists of the context, and x points into it */
+	pthread_rwlock_unlock(&e->ctx_lock);
 	out->user_score = mmr_user_score(user_risk(u, e->nrules), cfg->user_score_scale);
 	out->learning = !(u->events >= cfg->learning_min_events &&
 			  u->last_seen - u->first_seen >= (int64_t)cfg->learning_min_days * 86400);

@@ -59,6 +59,7 @@ typedef struct _instanceData {
 	char *statsname;
 	char *model_path;
 	mmr_context_paths ctx_paths; /* strings owned here; reloaded on HUP */
+	unsigned ctx_loaded;         /* parts in the engine's context: 1 roster, 2 city, 4 asn, 8 lists */
 
 	mmr_config cfg;
 	mmr_engine *engine;
@@ -239,48 +240,61 @@ static bool any_context(const instanceData *pData)
 }
 
 /* Loads roster, GeoIP databases and lists (off the hot path) and hands them to the engine.
- * At start a part that fails is left out and the module runs without it (degraded, said
- * once, loudly); at HUP the whole previous context stays when any part fails. */
+ * A part that cannot be loaded is reported; the module runs without it when it was not there
+ * before (at start, or after a degraded start), and keeps the whole previous context when it
+ * was (a HUP with a typo in a list file must not drop the lists that worked). */
 static int load_context(instanceData *pData, const char *when)
 {
-	char err[1024], warn[1024];
-	mmr_context *c = mmr_context_load(&pData->ctx_paths, &pData->cfg.user_norm, err, sizeof(err), warn,
+	char err[1024], warn[1024] = "";
+	const bool start = !strcmp(when, "start");
+	const mmr_context_paths *all = &pData->ctx_paths;
+	const mmr_context_paths one[4] = {{.roster = all->roster},
+					  {.geoip_city = all->geoip_city},
+					  {.geoip_asn = all->geoip_asn},
+					  {.lists_dir = all->lists_dir}};
+	unsigned loaded = 0;
+	for (unsigned k = 0; k < 4; k++)
+		if (one[k].roster || one[k].geoip_city || one[k].geoip_asn || one[k].lists_dir)
+			loaded |= 1u << k;
+	mmr_context *c = mmr_context_load(all, &pData->cfg.user_norm, err, sizeof(err), warn,
 					  sizeof(warn));
-	if (c == NULL && !strcmp(when, "start")) {
-		/* find the parts that load, name each one that does not, and run with the rest */
-		const mmr_context_paths *all = &pData->ctx_paths;
-		mmr_context_paths one[4] = {{.roster = all->roster},
-					    {.geoip_city = all->geoip_city},
-					    {.geoip_asn = all->geoip_asn},
-					    {.lists_dir = all->lists_dir}};
+	if (c == NULL) {
+		/* find the parts that load and name each one that does not */
 		mmr_context_paths ok = {0};
-		for (size_t k = 0; k < 4; k++) {
-			if (!one[k].roster && !one[k].geoip_city && !one[k].geoip_asn &&
-			    !one[k].lists_dir)
+		unsigned configured = loaded;
+		loaded = 0;
+		for (unsigned k = 0; k < 4; k++) {
+			if (!(configured & (1u << k)))
 				continue;
 			mmr_context *t = mmr_context_load(&one[k], &pData->cfg.user_norm, err,
 							  sizeof(err), NULL, 0);
-			if (t == NULL) {
-				LogError(0, RS_RET_CONFIG_ERROR, "mmriskscore: %s; running without "
-					 "it: the detectors that need it stay silent", err);
-				continue;
+			if (t != NULL) {
+				mmr_context_free(t);
+				loaded |= 1u << k;
+				ok.roster = ok.roster ? ok.roster : one[k].roster;
+				ok.geoip_city = ok.geoip_city ? ok.geoip_city : one[k].geoip_city;
+				ok.geoip_asn = ok.geoip_asn ? ok.geoip_asn : one[k].geoip_asn;
+				ok.lists_dir = ok.lists_dir ? ok.lists_dir : one[k].lists_dir;
+			} else if (start || !(pData->ctx_loaded & (1u << k))) {
+				LogError(0, RS_RET_CONFIG_ERROR, "mmriskscore: %s%s; running without it: "
+					 "the detectors that need it stay silent", start ? "" : "HUP: ",
+					 err);
+			} else {
+				STATSCOUNTER_INC(pData->ctrCtxReloadFailed, pData->mutCtrCtxReloadFailed);
+				LogError(0, RS_RET_ERR, "mmriskscore: HUP: %s; keeping the previous "
+					 "roster, lists and GeoIP databases", err);
+				return -1;
 			}
-			mmr_context_free(t);
-			ok.roster = ok.roster ? ok.roster : one[k].roster;
-			ok.geoip_city = ok.geoip_city ? ok.geoip_city : one[k].geoip_city;
-			ok.geoip_asn = ok.geoip_asn ? ok.geoip_asn : one[k].geoip_asn;
-			ok.lists_dir = ok.lists_dir ? ok.lists_dir : one[k].lists_dir;
 		}
 		c = mmr_context_load(&ok, &pData->cfg.user_norm, err, sizeof(err), warn,
 				     sizeof(warn));
-	}
-	if (c == NULL) {
-		if (strcmp(when, "start") != 0) {
-			STATSCOUNTER_INC(pData->ctrCtxReloadFailed, pData->mutCtrCtxReloadFailed);
-			LogError(0, RS_RET_ERR, "mmriskscore: HUP: %s; keeping the previous roster, "
-				 "lists and GeoIP databases", err);
+		if (c == NULL) { /* a file changed between the two reads */
+			if (!start)
+				STATSCOUNTER_INC(pData->ctrCtxReloadFailed, pData->mutCtrCtxReloadFailed);
+			LogError(0, RS_RET_ERR, "mmriskscore: %s: %s; keeping what was loaded", when,
+				 err);
+			return -1;
 		}
-		return -1;
 	}
 	if (warn[0])
 		LogMsg(0, NO_ERRCODE, LOG_WARNING, "mmriskscore: %s", warn);
@@ -295,6 +309,7 @@ static int load_context(instanceData *pData, const char *when)
 	       in.list_entries[1], in.list_entries[2], in.list_entries[3], in.list_entries[4],
 	       in.list_entries[5], in.list_entries[6], in.list_entries[7]);
 	mmr_engine_set_context(pData->engine, c);
+	pData->ctx_loaded = loaded;
 	if (strcmp(when, "start") != 0)
 		STATSCOUNTER_INC(pData->ctrCtxReloads, pData->mutCtrCtxReloads);
 	return 0;

@@ -83,6 +83,34 @@ check "farm.minusers out of range" fail:farm.minusers "rulebase=\"$rb\" farm.min
 check "failburst.user.count out of range" fail:failburst.user.count "rulebase=\"$rb\" failburst.user.count=\"100\""
 check "farm.window negative" fail:farm.window "rulebase=\"$rb\" farm.window=\"-5\""
 
+# the risk model: model="FILE" (docs/model.md), newhire.factor, privileged.factor
+cat >"$MMR_WORK/good.model" <<'EOF'
+# a valid model file
+userscore.halflife = 5d
+rule.network.commercial_vpn.weight = off
+rule.geo.watch_country.cap = 80
+travel.max_speed_kmh = 900
+newhire.factor = 3    # the action parameter overrides it
+EOF
+printf 'farm.window = 12h\n\nnewhire.factor = 11\n' >"$MMR_WORK/setting-range.model"
+printf '# unknown key on line 3\nfarm.window = 12h\nrule.geo.watch_country.cpa = 80\n' >"$MMR_WORK/unknown-key.model"
+printf 'farm.window = 12h\nrule.geo.watch_country.cap = 99999\n' >"$MMR_WORK/cap-range.model"
+printf '\n# detector parameter below its range (300-5000)\ntravel.max_speed_kmh = 100\n' >"$MMR_WORK/param-range.model"
+check "good config, model file overridden by newhire.factor" ok "rulebase=\"$rb\" model=\"$MMR_WORK/good.model\"
+	newhire.factor=\"2\" privileged.factor=\"1\""
+check "model file missing" fail:model "rulebase=\"$rb\" model=\"$MMR_WORK/no-such.model\""
+check "model file missing (path named)" fail:"$MMR_WORK/no-such.model" "rulebase=\"$rb\" model=\"$MMR_WORK/no-such.model\""
+check "model file with an unknown key (file:line named)" fail:"$MMR_WORK/unknown-key.model:3" "rulebase=\"$rb\" model=\"$MMR_WORK/unknown-key.model\""
+check "model file with an unknown key (key named)" fail:rule.geo.watch_country.cpa "rulebase=\"$rb\" model=\"$MMR_WORK/unknown-key.model\""
+check "model file with a rule cap out of range (file:line named)" fail:"$MMR_WORK/cap-range.model:2" "rulebase=\"$rb\" model=\"$MMR_WORK/cap-range.model\""
+check "model file with a rule cap out of range (key named)" fail:rule.geo.watch_country.cap "rulebase=\"$rb\" model=\"$MMR_WORK/cap-range.model\""
+check "model file with a detector parameter out of range (file:line named)" fail:"$MMR_WORK/param-range.model:3" "rulebase=\"$rb\" model=\"$MMR_WORK/param-range.model\""
+check "model file with a detector parameter out of range (key named)" fail:travel.max_speed_kmh "rulebase=\"$rb\" model=\"$MMR_WORK/param-range.model\""
+check "model file with a setting out of range (file:line named)" fail:"$MMR_WORK/setting-range.model:3: newhire.factor" "rulebase=\"$rb\" model=\"$MMR_WORK/setting-range.model\""
+check "newhire.factor not a number" fail:newhire.factor "rulebase=\"$rb\" newhire.factor=\"abc\""
+check "newhire.factor out of range" fail:newhire.factor "rulebase=\"$rb\" newhire.factor=\"11\""
+check "privileged.factor negative" fail:privileged.factor "rulebase=\"$rb\" privileged.factor=\"-1\""
+
 # statefile: accepted by -N1, and at startup a warning that says it is not active yet
 check "statefile accepted" ok "rulebase=\"$rb\" statefile=\"$MMR_WORK/state.bin\""
 mmr_write_conf "$MMR_WORK/statefile.conf" <<EOF
