@@ -20,5 +20,10 @@ for p in $(printf '%s\n' "$keys" | sed -n 's/^param //p'); do
 		echo "docs-in-sync: parameter $p is not documented in docs/detectors/" >&2
 		missing=$((missing + 1)); }
 done
+# the shipped example model file must load (every key in it known, every value in range)
+if ! out=$("$tool" -m "$src/contrib/model/example.model" 2>&1 >/dev/null); then
+	echo "docs-in-sync: contrib/model/example.model does not load: $out" >&2
+	missing=$((missing + 1))
+fi
 echo "docs-in-sync: $nrules rules, $nparams parameters checked, $missing missing"
 [ "$missing" -eq 0 ]
