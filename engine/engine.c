@@ -11,6 +11,9 @@
  * last fed the user's risk: a rule feeds it at most once per rule_cooldown (default 1 h), so a
  * burst of 40 failures counts once, not 40 times ("caps on score stacking", as Splunk RBA users
  * do), while every message of the burst still carries its own event score and reasons.
+ *
+ * The engine's struct and user_core live in engine_internal.h, shared with engine_state.c
+ * (snapshots: save, restore, and the re-attachment of pseudonymized records on a user miss).
  */
 #include <json.h>
 #include <math.h>
@@ -30,48 +33,7 @@
 #include "score/model.h"
 #include "score/score.h"
 #include "state/lru_table.h"
-
-#define MAX_DETECTORS 32
-#define MAX_RULES MMR_MAX_RULES
-#define USER_STRIPES 64
-#define MAX_PARAMS 256
-/* rule_risk[] is fixed point: 1/RISK_ONE risk point, so a cap of up to 2000 fits in 16 bits */
-#define RISK_ONE 32.0
-#define MAX_CAP 2000
-
-typedef struct user_core {
-	int64_t first_seen, last_seen;
-	int64_t risk_time;
-	uint32_t events;
-	uint32_t rule_last[MAX_RULES]; /* low 32 bits of event time; 0 = never */
-	uint16_t rule_risk[MAX_RULES]; /* decayed risk points held per rule, x RISK_ONE */
-} user_core;
-
-struct mmr_engine {
-	mmr_config cfg;
-	mmr_lru_table *users;
-	size_t ndet;
-	size_t slice_off[MAX_DETECTORS];
-	size_t record_size;
-	void *global[MAX_DETECTORS];
-	const char *rule_ids[MAX_RULES + 1];
-	size_t nrules;
-	double rule_weight[MAX_RULES], rule_cap[MAX_RULES];
-	bool rule_weak[MAX_RULES];
-	/* correlation rules: rule index of the correlation and of its two sides' rules, -1 for
-	 * a side rule no detector emits */
-	int corr_rule[8];
-	int corr_side[8][2][MMR_CORRELATION_SIDE];
-	size_t ncorr;
-	double weak_cap; /* the weak rules' shares together stay under this */
-	double params[MAX_PARAMS];
-	size_t param_off[MAX_DETECTORS];
-	size_t nparams;
-	pthread_rwlock_t ctx_lock; /* readers: process(); writer: set_context() */
-	mmr_context *ctx;
-	atomic_uint_fast64_t scored, failed, reasons_dropped, allowlisted;
-	atomic_uint_fast64_t level[5];
-};
+#include "engine_internal.h"
 
 static size_t align16(size_t n)
 {
@@ -180,6 +142,7 @@ mmr_engine *mmr_engine_new(const mmr_config *cfg, char *err, size_t errlen)
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&e->ctx_lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_init(&e->save_lock, NULL);
 	e->cfg = *cfg;
 	e->weak_cap = MMR_WEAK_POOL_CAP;
 	size_t off = align16(sizeof(user_core));
@@ -256,6 +219,7 @@ void mmr_engine_free(mmr_engine *e)
 	mmr_lru_table_free(e->users);
 	mmr_context_free(e->ctx);
 	pthread_rwlock_destroy(&e->ctx_lock);
+	pthread_mutex_destroy(&e->save_lock);
 	free(e);
 }
 
@@ -448,7 +412,13 @@ int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out)
 	pthread_rwlock_rdlock(&e->ctx_lock);
 	mmr_enriched x;
 	mmr_enrich(e->ctx, cfg, ev, &x);
-	rec = mmr_lru_acquire(e->users, ev->user, strlen(ev->user), true, NULL, &hold);
+	bool created = false;
+	rec = mmr_lru_acquire(e->users, ev->user, strlen(ev->user), true, &created, &hold);
+	/* after a restore from a pseudonymized snapshot: a user not seen since may be waiting
+	 * under their pseudonym (engine_state.c); only a miss pays for looking */
+	if (rec != NULL && created &&
+	    atomic_load_explicit(&e->pseudo_left, memory_order_relaxed) > 0)
+		rec = mmr_engine_reattach(e, ev->user, rec, &hold);
 	if (rec == NULL) {
 		mmr_lru_release(&hold);
 		pthread_rwlock_unlock(&e->ctx_lock);

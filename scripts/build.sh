@@ -28,7 +28,8 @@ say() { echo "build.sh: $*" >&2; }
 # 1. packages -------------------------------------------------------------------------------
 pkgs="rsyslog liblognorm-dev libestr-dev libfastjson-dev libcmocka-dev build-essential
       pkg-config dpkg-dev zlib1g-dev uuid-dev autoconf automake libtool liblognorm-utils
-      jq valgrind libmaxmind-db-writer-perl mmdb-bin libmaxminddb-dev tzdata"
+      jq valgrind libmaxmind-db-writer-perl mmdb-bin libmaxminddb-dev tzdata
+      postgresql rsyslog-pgsql rsyslog-elasticsearch"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -41,9 +42,20 @@ if [ -n "$missing" ]; then
 	fi
 	say "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	# rsyslog-pgsql would otherwise create a "Syslog" database and a system-wide
+	# /etc/rsyslog.d/pgsql.conf that ships every message of this machine into it
+	if [ ! -e /etc/dbconfig-common/rsyslog-pgsql.conf ]; then
+		mkdir -p /etc/dbconfig-common
+		printf "dbc_install='false'\ndbc_upgrade='false'\ndbc_remove='false'\ndbc_dbtype='pgsql'\n" \
+			>/etc/dbconfig-common/rsyslog-pgsql.conf
+	fi
 	apt-get update -qq >&2
 	# --no-upgrade: never upgrade what the machine already runs (e.g. rsyslog itself)
 	apt-get install -y -qq --no-upgrade $missing >&2
+	# even unconfigured, the package writes an action with db="" that errors at every start
+	if [ -f /etc/rsyslog.d/pgsql.conf ]; then
+		sed -i 's/^\*\.\* action(type="ompgsql"/#&/' /etc/rsyslog.d/pgsql.conf
+	fi
 fi
 
 # 2. rsyslog headers matching the installed rsyslogd -----------------------------------------

@@ -5,6 +5,9 @@
  * distinct accounts tried, so the reason can say "against 7 accounts" (password spraying)
  * or name one account (guessing).
  *
+ * Saved state (docs/state.md): the user slices and the IP table; with pseudonymization the
+ * account hashes in the table are enciphered under the pseudonym key.
+ *
  * A failure fires when, counting itself, the failures within failburst_window reach the
  * threshold (failburst_user_count / failburst_ip_count): every failure at or past the threshold
  * fires, so each message of a burst carries the reason. These rules need no baseline: they
@@ -17,6 +20,7 @@
 #include "detector.h"
 #include "failure_window.h"
 #include "../state/lru_table.h"
+#include "../state/snapshot.h"
 
 #define IP_USERS 8
 
@@ -127,6 +131,37 @@ static void stats(void *g, mmr_stats *st)
 	st->ips_evicted += mmr_lru_evictions(g);
 }
 
+static void user_load(void *user_state)
+{
+	fw_repair(user_state);
+}
+
+static void ip_repair(void *value)
+{
+	ip_state *ip = value;
+	fw_repair(&ip->w);
+	if (ip->nusers > IP_USERS)
+		ip->nusers = IP_USERS;
+}
+
+static void ip_pseudo(void *value, const mmr_snap_pseudo *p)
+{
+	ip_state *ip = value;
+	for (int i = 0; i < IP_USERS; i++)
+		ip->users[i] = mmr_snap_pseudo32(p, ip->users[i]);
+}
+
+static int global_save(void *g, mmr_snap_writer *w, const mmr_snapshot_opts *o)
+{
+	(void)o;
+	return mmr_snap_put_table(w, g, ip_pseudo);
+}
+
+static int global_load(void *g, mmr_snap_reader *r)
+{
+	return mmr_snap_get_table(r, g, ip_pseudo, ip_repair);
+}
+
 const mmr_detector mmr_detector_auth_failure_burst = {
 	.name = "auth_failure_burst",
 	.rules = rules,
@@ -136,4 +171,9 @@ const mmr_detector mmr_detector_auth_failure_burst = {
 	.score = score,
 	.learn = learn,
 	.stats = stats,
+	.state_version = 1,
+	.global_save = global_save,
+	.global_load = global_load,
+	.user_load = user_load,
+	.global_bytes = mmr_snap_table_global_bytes,
 };

@@ -67,6 +67,7 @@
 #include "detector.h"
 #include "../enrich/roster.h"
 #include "../state/lru_table.h"
+#include "../state/snapshot.h"
 
 #define MIB 1048576.0
 #define ALPHA 0.1
@@ -509,4 +510,8 @@ const mmr_detector mmr_detector_data_volume = {
 	.global_free = global_free,
 	.score = score,
 	.learn = learn,
+	.state_version = 1,
+	.global_save = mmr_snap_table_global_save,
+	.global_load = mmr_snap_table_global_load,
+	.global_bytes = mmr_snap_table_global_bytes,
 };

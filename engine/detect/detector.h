@@ -10,6 +10,12 @@
  * A detector reports findings with mmr_contrib_add(): a rule id from its rules[] list, points
  * (0-100) and a sentence that names the evidence. It must honour ctx->user->converged for
  * anything that compares the user with their own baseline ("cold start is honest").
+ *
+ * Persistence (docs/state.md): the engine saves every user slice as raw bytes and asks a
+ * detector with global state to write it with global_save (engine/state/snapshot.h has the
+ * stream calls and the one-line helpers for an mmr_lru_table). state_version names the layout
+ * of both: change either, bump it, and a restore of an older snapshot drops this detector's
+ * saved state (it relearns; the load's message names it) instead of misreading it.
  */
 #ifndef MMR_DETECTOR_H
 #define MMR_DETECTOR_H
@@ -74,6 +80,9 @@ typedef struct mmr_enriched {
 
 struct mmr_roster_entry;
 struct mmr_context;
+struct mmr_snap_writer;
+struct mmr_snap_reader;
+struct mmr_snapshot_opts;
 
 /* A tunable of a detector (threshold, window, points): its defaults live with the detector,
  * values may be set in the model file (docs/model.md) under key, and are checked against
@@ -116,6 +125,25 @@ typedef struct mmr_detector {
 	void (*learn)(const mmr_detect_ctx *ctx);
 	/* Optional: add resident/evicted counts of the global state to st. */
 	void (*stats)(void *global, mmr_stats *st);
+
+	/* Persistence. state_version: the layout of the user slice and of the saved global state
+	 * (start at 1; bump on any change of either). */
+	uint32_t state_version;
+	/* Required with global_new (a global state without them is not saved): writes the global
+	 * state while other threads keep processing events (lock one stripe at a time, copy,
+	 * release; snapshot.h's table helpers do so), and reads it back into a fresh global from
+	 * global_new: 0, -1 (malformed: the file is refused) or MMR_SNAP_INCOMPATIBLE (this
+	 * detector's saved state is dropped). Both may use o / the file's pseudonym key to hide
+	 * user names and fingerprints (docs/state.md). */
+	int (*global_save)(void *global, struct mmr_snap_writer *w,
+			   const struct mmr_snapshot_opts *o);
+	int (*global_load)(void *global, struct mmr_snap_reader *r);
+	/* Optional: puts back the invariants of a restored user slice that a hand-made file could
+	 * break (ring indices and counts in range), so that no file can make score() or learn()
+	 * read or write out of bounds. */
+	void (*user_load)(void *user_state);
+	/* Optional: bytes the global state holds now (mmr_engine_state_bytes). */
+	uint64_t (*global_bytes)(void *global);
 } mmr_detector;
 
 extern const mmr_detector *const mmr_detectors[];

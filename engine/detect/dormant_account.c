@@ -21,7 +21,8 @@
  * the event count). Global state (8 bytes): the earliest event time seen from any user,
  * failures included, kept with an atomic compare-and-swap (no lock on the hot path). An
  * event is "after dormant.observe_days of observation" when its time is that far past the
- * earliest; the span restarts with the process unless the engine persists it.
+ * earliest; the span is saved with the engine's snapshots (docs/state.md), so a restart does
+ * not start it again.
  *
  * Rule account.dormant_reuse, on the first successful event after the silence:
  *   dormant.points (25), plus dormant.change_points (10) when that event itself is an account
@@ -44,6 +45,7 @@
 
 #include "detector.h"
 #include "../enrich/roster.h"
+#include "../state/snapshot.h"
 
 typedef struct {
 	_Atomic int64_t earliest; /* 0 = nothing seen yet */
@@ -153,6 +155,27 @@ static void learn(const mmr_detect_ctx *ctx)
 		;
 }
 
+static int global_save(void *g, mmr_snap_writer *w, const mmr_snapshot_opts *o)
+{
+	(void)o;
+	return mmr_snap_put_i64(w, atomic_load(&((tenant_span *)g)->earliest));
+}
+
+static int global_load(void *g, mmr_snap_reader *r)
+{
+	int64_t t;
+	if (mmr_snap_get_i64(r, &t) != 0)
+		return -1;
+	atomic_store(&((tenant_span *)g)->earliest, t < 0 ? 0 : t);
+	return 0;
+}
+
+static uint64_t global_bytes(void *g)
+{
+	(void)g;
+	return sizeof(tenant_span);
+}
+
 const mmr_detector mmr_detector_dormant_account = {
 	.name = "dormant_account",
 	.rules = rules,
@@ -162,4 +185,8 @@ const mmr_detector mmr_detector_dormant_account = {
 	.global_free = global_free,
 	.score = score,
 	.learn = learn,
+	.state_version = 1,
+	.global_save = global_save,
+	.global_load = global_load,
+	.global_bytes = global_bytes,
 };

@@ -1,6 +1,6 @@
 /* A sliding window of failure times, exact up to FW_SLOTS failures: the ring keeps the most
  * recent FW_SLOTS event times, so "how many failures in the last W seconds" is exact as long
- * as the threshold is <= FW_SLOTS (the config enforces that). 136 bytes. Shared by the two
+ * as the threshold is <= FW_SLOTS (the config enforces that). 144 bytes (136 + padding). Shared by the two
  * halves of auth_failure_burst (per user, per source IP). */
 #ifndef MMR_FAILURE_WINDOW_H
 #define MMR_FAILURE_WINDOW_H
@@ -27,6 +27,16 @@ static inline unsigned fw_count(const failure_window *w, int64_t now, int64_t wi
 			c++;
 	}
 	return c;
+}
+
+/* Ring position and count back in range after a restore: a hand-made snapshot must not make
+ * fw_count()/fw_add() index past the ring. */
+static inline void fw_repair(failure_window *w)
+{
+	if (w->n > FW_SLOTS)
+		w->n = FW_SLOTS;
+	if (w->next >= FW_SLOTS)
+		w->next = 0;
 }
 
 static inline void fw_add(failure_window *w, int64_t now)

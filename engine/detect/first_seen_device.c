@@ -170,4 +170,5 @@ const mmr_detector mmr_detector_first_seen_device = {
 	.params = params,
 	.score = score,
 	.learn = learn,
+	.state_version = 1,
 };

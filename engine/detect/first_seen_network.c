@@ -80,4 +80,5 @@ const mmr_detector mmr_detector_first_seen_network = {
 	.user_state_size = sizeof(fsn_state),
 	.score = score,
 	.learn = learn,
+	.state_version = 1,
 };

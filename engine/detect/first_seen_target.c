@@ -150,4 +150,8 @@ const mmr_detector mmr_detector_first_seen_target = {
 	.score = score,
 	.learn = learn,
 	.stats = mmr_population_global_stats,
+	.state_version = 1,
+	.global_save = mmr_population_global_save,
+	.global_load = mmr_population_global_load,
+	.global_bytes = mmr_population_global_bytes,
 };

@@ -148,4 +148,5 @@ const mmr_detector mmr_detector_hour_of_week_rarity = {
 	.params = params,
 	.score = score,
 	.learn = learn,
+	.state_version = 1,
 };

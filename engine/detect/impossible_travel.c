@@ -446,4 +446,5 @@ const mmr_detector mmr_detector_impossible_travel = {
 	.params = params,
 	.score = score,
 	.learn = learn,
+	.state_version = 1,
 };

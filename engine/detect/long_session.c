@@ -190,4 +190,5 @@ const mmr_detector mmr_detector_long_session = {
 	.params = params,
 	.score = score,
 	.learn = learn,
+	.state_version = 1,
 };

@@ -121,6 +121,11 @@ static void learn(const mmr_detect_ctx *ctx)
 		fw_add(w, ev->time);
 }
 
+static void user_load(void *user_state)
+{
+	fw_repair(user_state);
+}
+
 const mmr_detector mmr_detector_mfa_denial_burst = {
 	.name = "mfa_denial_burst",
 	.rules = rules,
@@ -128,4 +133,6 @@ const mmr_detector mmr_detector_mfa_denial_burst = {
 	.params = params,
 	.score = score,
 	.learn = learn,
+	.state_version = 1,
+	.user_load = user_load,
 };

@@ -119,4 +119,5 @@ const mmr_detector mmr_detector_network_facts = {
 	.rules = rules,
 	.params = params,
 	.score = score,
+	.state_version = 1,
 };

@@ -6,6 +6,7 @@
 #include "population.h"
 #include "../enrich/roster.h"
 #include "../state/lru_table.h"
+#include "../state/snapshot.h"
 
 struct mmr_population {
 	mmr_lru_table *t;
@@ -198,4 +199,28 @@ void mmr_population_global_free(void *g)
 void mmr_population_global_stats(void *g, mmr_stats *st)
 {
 	mmr_population_stats(g, st);
+}
+
+int mmr_population_global_save(void *g, mmr_snap_writer *w, const mmr_snapshot_opts *o)
+{
+	mmr_population *p = g;
+	(void)o;
+	mmr_snap_put_i64(w, atomic_load_explicit(&p->first, memory_order_relaxed));
+	return mmr_snap_put_table(w, p->t, NULL);
+}
+
+int mmr_population_global_load(void *g, mmr_snap_reader *r)
+{
+	mmr_population *p = g;
+	int64_t first;
+	if (mmr_snap_get_i64(r, &first) != 0)
+		return -1;
+	atomic_store(&p->first, first);
+	return mmr_snap_get_table(r, p->t, NULL, NULL);
+}
+
+uint64_t mmr_population_global_bytes(void *g)
+{
+	mmr_population *p = g;
+	return sizeof(*p) + mmr_lru_bytes(p->t);
 }

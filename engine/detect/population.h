@@ -30,10 +30,13 @@
  * user table by max_users comes back with empty sets and is counted again, likewise.) Counts
  * are "ever since this engine started observing": there is no lookback on the population.
  *
- * Persistence (not done yet): the table and the tenant clock must be saved and restored
- * together with the users' seen sets, or neither. Restored sets over an empty population would
+ * Persistence (docs/state.md): the table and the tenant clock are saved and restored together
+ * with the users' seen sets, or neither (a detector whose saved state cannot be used starts
+ * over in both: the engine zeroes its slices). Restored sets over an empty population would
  * never count their known values again, and after the warm-up a value common in a team would
- * look "used by 0 peers" to every newcomer.
+ * look "used by 0 peers" to every newcomer. The engine copies the users before the tables, so
+ * a value learned while a snapshot is taken is at worst counted twice (over-counting, the
+ * safe direction described above), never missing from the population.
  *
  * The tenant clock is the earliest event time observed (an atomic, no lock): "first time in
  * the tenant" and "uncommon among peers" stay silent until the tenant has been observed for a
@@ -158,5 +161,11 @@ void mmr_population_stats(mmr_population *p, mmr_stats *st);
 void *mmr_population_global_new(const mmr_config *cfg);
 void mmr_population_global_free(void *g);
 void mmr_population_global_stats(void *g, mmr_stats *st);
+/* Its persistence hooks: .global_save, .global_load, .global_bytes (the tenant clock and the
+ * table, keys and counts; nothing in it names a user). */
+int mmr_population_global_save(void *g, struct mmr_snap_writer *w,
+			       const struct mmr_snapshot_opts *o);
+int mmr_population_global_load(void *g, struct mmr_snap_reader *r);
+uint64_t mmr_population_global_bytes(void *g);
 
 #endif

@@ -61,4 +61,5 @@ const mmr_detector mmr_detector_remote_access_tool = {
 	.rules = rules,
 	.params = params,
 	.score = score,
+	.state_version = 1,
 };

@@ -30,6 +30,11 @@
  * device.step_points (10) per further account, at most 75. Two accounts are not enough by
  * default: a couple sharing a family computer, or an engineer's test account, is common. No
  * baseline is needed: this is a cross-entity count.
+ *
+ * Saved state (docs/state.md): the device table. With pseudonymization the account names are
+ * not written and their hashes are enciphered (explanations after a restore show "~" + 8 hex
+ * digits for an account seen before it, until its next event on the device); the device
+ * names, the table's keys, are kept as they are: they are needed to find the device again.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -39,6 +44,7 @@
 #include "account_names.h"
 #include "detector.h"
 #include "../state/lru_table.h"
+#include "../state/snapshot.h"
 
 #define KEY_MAX 128
 
@@ -151,8 +157,10 @@ static void learn(const mmr_detect_ctx *ctx)
 {
 	mmr_lru_hold hold;
 	mmr_accounts *u = accounts_of(ctx, true, &hold);
-	if (u != NULL)
-		mmr_accounts_learn(u, ctx->ev->user, ctx->ev->time);
+	if (u != NULL) {
+		int slot = mmr_accounts_learn(u, ctx->ev->user, ctx->ev->time);
+		mmr_snap_name_back(u->name[slot], MMR_ACCT_NAME, ctx->ev->user);
+	}
 	mmr_lru_release(&hold);
 }
 
@@ -160,6 +168,30 @@ static void stats(void *g, mmr_stats *st)
 {
 	st->ips += mmr_lru_count(g);
 	st->ips_evicted += mmr_lru_evictions(g);
+}
+
+static void dev_pseudo(void *value, const mmr_snap_pseudo *p)
+{
+	mmr_accounts *a = value;
+	mmr_snap_pseudo_accounts(p, a->hash, &a->name[0][0], MMR_ACCT_NAME, MMR_ACCT_SLOTS);
+}
+
+static void dev_repair(void *value)
+{
+	mmr_accounts *a = value;
+	for (int i = 0; i < MMR_ACCT_SLOTS; i++)
+		a->name[i][MMR_ACCT_NAME - 1] = '\0';
+}
+
+static int global_save(void *g, mmr_snap_writer *w, const mmr_snapshot_opts *o)
+{
+	(void)o;
+	return mmr_snap_put_table(w, g, dev_pseudo);
+}
+
+static int global_load(void *g, mmr_snap_reader *r)
+{
+	return mmr_snap_get_table(r, g, dev_pseudo, dev_repair);
 }
 
 const mmr_detector mmr_detector_shared_device = {
@@ -172,4 +204,8 @@ const mmr_detector mmr_detector_shared_device = {
 	.score = score,
 	.learn = learn,
 	.stats = stats,
+	.state_version = 1,
+	.global_save = global_save,
+	.global_load = global_load,
+	.global_bytes = mmr_snap_table_global_bytes,
 };

@@ -55,6 +55,13 @@
  * placed in unrelated teams; three new hires of one team at one non-corporate address are an
  * onboarding session or a team offsite, and stay at shared_source_ip. Households of two stay
  * below farm_min_users. No baseline is needed: this is a cross-entity count.
+ *
+ * Saved state (docs/state.md): the IP table and the "observed since" clock, so a restart keeps
+ * both the accounts on each address and the engine's account ages. With pseudonymization the
+ * account names are not written and the hashes are enciphered; after the restore a name shows
+ * as "~" + 8 hex digits in explanations, and is not recognised as another account of the same
+ * person (alice / alice-admin) until that account's next event on the address brings the name
+ * back.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -64,6 +71,7 @@
 #include "account_names.h"
 #include "detector.h"
 #include "../state/lru_table.h"
+#include "../state/snapshot.h"
 
 #define F_TENURE 1   /* the roster knows the account's tenure */
 #define F_NEW_HIRE 2 /* roster: tenure < 90 days */
@@ -297,6 +305,7 @@ static void learn(const mmr_detect_ctx *ctx)
 	ip_users *u = users_of(ctx, true, &hold);
 	if (u != NULL) {
 		int slot = mmr_accounts_learn(&u->acct, ev->user, ev->time);
+		mmr_snap_name_back(u->acct.name[slot], MMR_ACCT_NAME, ev->user);
 		u->group[slot] = ctx->x ? ctx->x->group : 0;
 		u->flags[slot] = account_flags(ctx);
 	}
@@ -310,6 +319,44 @@ static void stats(void *p, mmr_stats *st)
 	st->ips_evicted += mmr_lru_evictions(g->ips);
 }
 
+static void ip_pseudo(void *value, const mmr_snap_pseudo *p)
+{
+	ip_users *u = value;
+	mmr_snap_pseudo_accounts(p, u->acct.hash, &u->acct.name[0][0], MMR_ACCT_NAME,
+				 MMR_ACCT_SLOTS);
+}
+
+static void ip_repair(void *value)
+{
+	ip_users *u = value;
+	for (int i = 0; i < MMR_ACCT_SLOTS; i++)
+		u->acct.name[i][MMR_ACCT_NAME - 1] = '\0';
+}
+
+static int global_save(void *p, mmr_snap_writer *w, const mmr_snapshot_opts *o)
+{
+	farm_global *g = p;
+	(void)o;
+	mmr_snap_put_i64(w, atomic_load_explicit(&g->since, memory_order_relaxed));
+	return mmr_snap_put_table(w, g->ips, ip_pseudo);
+}
+
+static int global_load(void *p, mmr_snap_reader *r)
+{
+	farm_global *g = p;
+	int64_t since;
+	if (mmr_snap_get_i64(r, &since) != 0)
+		return -1;
+	atomic_store(&g->since, since < 0 ? 0 : since);
+	return mmr_snap_get_table(r, g->ips, ip_pseudo, ip_repair);
+}
+
+static uint64_t global_bytes(void *p)
+{
+	farm_global *g = p;
+	return sizeof(*g) + mmr_lru_bytes(g->ips);
+}
+
 const mmr_detector mmr_detector_shared_source_ip = {
 	.name = "shared_source_ip",
 	.rules = rules,
@@ -320,4 +367,8 @@ const mmr_detector mmr_detector_shared_source_ip = {
 	.score = score,
 	.learn = learn,
 	.stats = stats,
+	.state_version = 1,
+	.global_save = global_save,
+	.global_load = global_load,
+	.global_bytes = global_bytes,
 };

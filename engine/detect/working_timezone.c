@@ -88,6 +88,7 @@
 #include "detector.h"
 #include "../enrich/roster.h"
 #include "../state/lru_table.h"
+#include "../state/snapshot.h"
 
 #define HOURS 24
 #define USER_HALVE_AT 2048
@@ -469,6 +470,26 @@ static void stats(void *g, mmr_stats *st)
 	st->ips_evicted += mmr_lru_evictions(g);
 }
 
+/* Saved state (docs/state.md): the group table; the member hashes are enciphered when the
+ * snapshot is pseudonymized. */
+static void group_pseudo(void *value, const mmr_snap_pseudo *p)
+{
+	group_hours *g = value;
+	for (int i = 0; i < MEMBERS; i++)
+		g->member[i] = mmr_snap_pseudo32(p, g->member[i]);
+}
+
+static int global_save(void *g, mmr_snap_writer *w, const mmr_snapshot_opts *o)
+{
+	(void)o;
+	return mmr_snap_put_table(w, g, group_pseudo);
+}
+
+static int global_load(void *g, mmr_snap_reader *r)
+{
+	return mmr_snap_get_table(r, g, group_pseudo, NULL);
+}
+
 const mmr_detector mmr_detector_working_timezone = {
 	.name = "working_timezone",
 	.rules = rules,
@@ -479,4 +500,8 @@ const mmr_detector mmr_detector_working_timezone = {
 	.score = score,
 	.learn = learn,
 	.stats = stats,
+	.state_version = 1,
+	.global_save = global_save,
+	.global_load = global_load,
+	.global_bytes = mmr_snap_table_global_bytes,
 };

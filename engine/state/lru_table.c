@@ -7,7 +7,7 @@
  *              │ buckets[0..B-1] ──► entry ──► entry        (chained, B doubles at load 1)
  *              └ lru head ◄──► entry ◄──► entry ◄──► tail   (most recent first)
  *
- *   entry: | hnext | prev | next | hash (8) | keylen (2) | seg | value (value_size) | key |
+ *   entry: | hnext | prev | next | hash (8) | keylen (2) | seg | mark (4) | value | key |
  *
  * Eviction is segmented (SLRU): every stripe keeps two recency lists, "probation" for entries
  * nobody vouched for and "protected" for entries the owner marked with mmr_lru_protect() (the
@@ -23,7 +23,14 @@
  * stripe, so the table may evict while other stripes still have room; with a seeded hash the
  * stripes fill evenly (binomial spread, a few percent at 1,000 entries per stripe).
  *
- * Cost per entry: 40 bytes of header + value + key, plus 8 bytes of bucket pointer at most.
+ * Cost per entry: 48 bytes of header (with the alignment of the value) + value + key, plus 8
+ * bytes of bucket pointer at most and the allocator's own overhead (mmr_lru_bytes()).
+ *
+ * Persistence (snapshot.c): mmr_lru_visit_stripe() hands out one stripe's entries, least
+ * recent first, under that stripe's lock only and in batches (an entry remembers, in bytes of
+ * the header that were padding, the last pass that copied it); mmr_lru_put() reinserts them. A restored table
+ * given the saved seed puts every key back into its old stripe, so the recency order of each
+ * stripe, and what a smaller cap evicts first, are the same as in the saved table.
  *
  * Hash: 64-bit FNV-1a over the key, seeded per table from the clock and address space, then
  * the SplitMix64 finalizer (Steele et al., "Fast splittable pseudorandom number generators",
@@ -39,12 +46,15 @@
 
 #include "lru_table.h"
 
+#define MALLOC_OVERHEAD 16 /* glibc: an 8-byte chunk header, 16-byte granularity */
+
 typedef struct entry {
 	struct entry *hnext;
 	struct entry *prev, *next;
 	uint64_t hash;
 	uint16_t keylen;
 	uint8_t seg;                       /* 0 probation, 1 protected */
+	uint32_t mark;                     /* the last mmr_lru_new_pass() that copied it */
 	_Alignas(16) unsigned char data[]; /* value, then key */
 } entry;
 
@@ -64,6 +74,8 @@ struct mmr_lru_table {
 	uint64_t seed;
 	atomic_size_t count;
 	atomic_uint_fast64_t evictions;
+	atomic_size_t key_bytes, buckets; /* for mmr_lru_bytes() */
+	atomic_uint pass;
 };
 
 static uint64_t mix64(uint64_t z)
@@ -71,6 +83,13 @@ static uint64_t mix64(uint64_t z)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static uint64_t key_hash(const mmr_lru_table *t, const void *key, size_t len)
@@ -187,44 +206,47 @@ static int grow(mmr_lru_stripe *s)
 		}
 	}
 	free(s->buckets);
+	atomic_fetch_add(&s->table->buckets, nb - s->nbuckets);
 	s->buckets = b;
 	s->nbuckets = nb;
 	return 0;
 }
 
-void *mmr_lru_acquire(mmr_lru_table *t, const void *key, size_t keylen, bool create,
-		      bool *created, mmr_lru_hold *hold)
+static mmr_lru_stripe *stripe_of(mmr_lru_table *t, uint64_t h)
 {
-	uint64_t h = key_hash(t, key, keylen);
-	mmr_lru_stripe *s = &t->stripes[t->stripe_shift >= 64 ? 0 : h >> t->stripe_shift];
+	return &t->stripes[t->stripe_shift >= 64 ? 0 : h >> t->stripe_shift];
+}
 
-	if (created)
-		*created = false;
-	if (keylen > UINT16_MAX)
-		keylen = UINT16_MAX;
-	pthread_mutex_lock(&s->mu);
-	hold->stripe = s;
-	if (s->nbuckets) {
-		for (entry *e = s->buckets[h & (s->nbuckets - 1)]; e; e = e->hnext) {
-			if (e->hash == h && e->keylen == keylen &&
-			    memcmp(entry_key(t, e), key, keylen) == 0) {
-				if (s->head[e->seg] != e) {
-					lru_unlink(s, e);
-					lru_push_front(s, e);
-				}
-				return e->data;
-			}
-		}
-	}
-	if (!create)
+/* The entry of key in s (locked), or NULL. */
+static entry *find(mmr_lru_table *t, mmr_lru_stripe *s, uint64_t h, const void *key,
+		   size_t keylen)
+{
+	if (s->nbuckets == 0)
 		return NULL;
+	for (entry *e = s->buckets[h & (s->nbuckets - 1)]; e; e = e->hnext)
+		if (e->hash == h && e->keylen == keylen && memcmp(entry_key(t, e), key, keylen) == 0)
+			return e;
+	return NULL;
+}
+
+static void drop(mmr_lru_table *t, mmr_lru_stripe *s, entry *e)
+{
+	lru_unlink(s, e);
+	bucket_remove(s, e);
+	atomic_fetch_sub(&t->key_bytes, e->keylen);
+	free(e);
+	s->count--;
+	atomic_fetch_sub(&t->count, 1);
+}
+
+/* A new zeroed entry for key in s (locked), at the front of probation, after evicting the
+ * least recently used entry if the stripe is full; NULL when out of memory. */
+static entry *insert(mmr_lru_table *t, mmr_lru_stripe *s, uint64_t h, const void *key,
+		     size_t keylen)
+{
 	entry *victim = s->tail[0] ? s->tail[0] : s->tail[1];
 	if (s->count >= s->cap && victim) {
-		lru_unlink(s, victim);
-		bucket_remove(s, victim);
-		free(victim);
-		s->count--;
-		atomic_fetch_sub(&t->count, 1);
+		drop(t, s, victim);
 		atomic_fetch_add(&t->evictions, 1);
 	}
 	if (s->count >= s->nbuckets && grow(s) != 0)
@@ -241,6 +263,34 @@ void *mmr_lru_acquire(mmr_lru_table *t, const void *key, size_t keylen, bool cre
 	lru_push_front(s, e);
 	s->count++;
 	atomic_fetch_add(&t->count, 1);
+	atomic_fetch_add(&t->key_bytes, keylen);
+	return e;
+}
+
+void *mmr_lru_acquire(mmr_lru_table *t, const void *key, size_t keylen, bool create,
+		      bool *created, mmr_lru_hold *hold)
+{
+	uint64_t h = key_hash(t, key, keylen);
+	mmr_lru_stripe *s = stripe_of(t, h);
+
+	if (created)
+		*created = false;
+	if (keylen > UINT16_MAX)
+		keylen = UINT16_MAX;
+	pthread_mutex_lock(&s->mu);
+	hold->stripe = s;
+	entry *e = find(t, s, h, key, keylen);
+	if (e != NULL) {
+		if (s->head[e->seg] != e) {
+			lru_unlink(s, e);
+			lru_push_front(s, e);
+		}
+		return e->data;
+	}
+	if (!create)
+		return NULL;
+	if ((e = insert(t, s, h, key, keylen)) == NULL)
+		return NULL;
 	if (created)
 		*created = true;
 	return e->data;
@@ -272,4 +322,109 @@ size_t mmr_lru_count(const mmr_lru_table *t)
 uint64_t mmr_lru_evictions(const mmr_lru_table *t)
 {
 	return atomic_load(&((mmr_lru_table *)t)->evictions);
+}
+
+uint64_t mmr_lru_bytes(const mmr_lru_table *t)
+{
+	mmr_lru_table *m = (mmr_lru_table *)t;
+	uint64_t n = atomic_load(&m->count);
+	return sizeof(*t) + (uint64_t)t->nstripes * sizeof(mmr_lru_stripe) +
+	       atomic_load(&m->buckets) * sizeof(entry *) +
+	       n * (sizeof(entry) + t->value_size + MALLOC_OVERHEAD) + atomic_load(&m->key_bytes);
+}
+
+unsigned mmr_lru_stripes(const mmr_lru_table *t)
+{
+	return t->nstripes;
+}
+
+size_t mmr_lru_value_size(const mmr_lru_table *t)
+{
+	return t->value_size;
+}
+
+uint64_t mmr_lru_seed(const mmr_lru_table *t)
+{
+	return t->seed;
+}
+
+int mmr_lru_set_seed(mmr_lru_table *t, uint64_t seed)
+{
+	if (mmr_lru_count(t) != 0)
+		return -1;
+	t->seed = seed;
+	return 0;
+}
+
+uint32_t mmr_lru_new_pass(mmr_lru_table *t)
+{
+	uint32_t p = atomic_fetch_add(&t->pass, 1) + 1;
+	return p ? p : atomic_fetch_add(&t->pass, 1) + 1; /* 0 means "no pass" */
+}
+
+int mmr_lru_visit_stripe(mmr_lru_table *t, unsigned i, uint32_t pass, mmr_lru_visit visit,
+			 void *arg, uint64_t *held_ns)
+{
+	int rc = 0;
+	if (held_ns)
+		*held_ns = 0;
+	if (i >= t->nstripes)
+		return 0;
+	mmr_lru_stripe *s = &t->stripes[i];
+	pthread_mutex_lock(&s->mu);
+	uint64_t t0 = now_ns();
+	for (int g = 0; g < 2 && rc == 0; g++)
+		for (entry *e = s->tail[g]; e && rc == 0; e = e->prev) {
+			if (pass && e->mark == pass)
+				continue;
+			rc = visit(arg, entry_key(t, e), e->keylen, e->data, g == 1);
+			if (pass && rc == 0)
+				e->mark = pass;
+		}
+	uint64_t held = now_ns() - t0;
+	pthread_mutex_unlock(&s->mu);
+	if (held_ns)
+		*held_ns = held;
+	return rc;
+}
+
+int mmr_lru_put(mmr_lru_table *t, const void *key, size_t keylen, const void *value,
+		bool protected_)
+{
+	if (keylen > UINT16_MAX)
+		keylen = UINT16_MAX;
+	uint64_t h = key_hash(t, key, keylen);
+	mmr_lru_stripe *s = stripe_of(t, h);
+	pthread_mutex_lock(&s->mu);
+	entry *e = find(t, s, h, key, keylen);
+	if (e == NULL && (e = insert(t, s, h, key, keylen)) == NULL) {
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	memcpy(e->data, value, t->value_size);
+	lru_unlink(s, e);
+	e->seg = protected_ ? 1 : 0;
+	lru_push_front(s, e);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+bool mmr_lru_remove(mmr_lru_table *t, const void *key, size_t keylen, void *out,
+		    bool *protected_)
+{
+	if (keylen > UINT16_MAX)
+		keylen = UINT16_MAX;
+	uint64_t h = key_hash(t, key, keylen);
+	mmr_lru_stripe *s = stripe_of(t, h);
+	pthread_mutex_lock(&s->mu);
+	entry *e = find(t, s, h, key, keylen);
+	if (e != NULL) {
+		if (out)
+			memcpy(out, e->data, t->value_size);
+		if (protected_)
+			*protected_ = e->seg == 1;
+		drop(t, s, e);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return e != NULL;
 }

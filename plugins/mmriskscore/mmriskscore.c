@@ -6,21 +6,37 @@
  * mmriskscore engine (per-user baselines, cross-user indexes, decaying user score) and add
  * the result under $!risk and the canonical fields under $!event. Messages that are not
  * identity events pass through unchanged. All the logic lives in the engine (engine/, no
- * rsyslog headers); this file only adapts it to rsyslog: parameters, doAction, HUP, stats.
+ * rsyslog headers); this file only adapts it to rsyslog: parameters, doAction, HUP, stats,
+ * and the state file's lifecycle.
  *
- * Parameters are documented in docs/configuration.md.
+ * Lifecycle. newActInst checks every parameter and builds a fresh engine and the context
+ * (roster, lists, GeoIP) — it also runs for `rsyslogd -N1`, so it touches no state file and
+ * starts no thread. activateCnf (a real start only, after privileges are dropped, before any
+ * worker runs) restores the state file into the engine (a file that cannot be used is moved
+ * aside and the module starts fresh), hands it the context and starts one snapshot thread per
+ * action with a statefile. freeInstance (shutdown, after the workers stopped) stops that
+ * thread and writes the final snapshot before the engine is freed.
+ *
+ * Parameters are documented in docs/configuration.md, operations in docs/operations.md.
  *
  * Copyright 2026 the mmriskscore authors. Licensed under the Apache License, Version 2.0.
  */
 #include "config.h"
 #include "rsyslog.h"
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <json.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include "conf.h"
 #include "syslogd-types.h"
 #include "srUtils.h"
@@ -37,6 +53,7 @@
 #include "mmriskscore/mapping.h"
 #include "mmriskscore/parse.h"
 #include "mmriskscore/rulebase.h"
+#include "mmriskscore/state.h"
 
 MODULE_TYPE_OUTPUT
 MODULE_TYPE_NOKEEP
@@ -47,6 +64,9 @@ DEFobjCurrIf(statsobj)
 
 typedef enum { INPUT_TAGMSG, INPUT_MSG, INPUT_RAWMSG } parse_input_t;
 
+#define STATEFILE_INTERVAL_DEFAULT 300
+#define STATEFILE_INTERVAL_MAX 86400
+
 typedef struct _instanceData {
 	char *rulebase_path;
 	char *mappings_path;
@@ -55,7 +75,11 @@ typedef struct _instanceData {
 	uchar *eventcontainer; /* NULL: canonical fields not added */
 	msgPropDescr_t *parsed; /* parsedfields: read fields instead of parsing */
 	parse_input_t input;
-	char *statefile;
+	char *statefile;        /* absolute path; NULL: state only in memory */
+	int64_t snap_interval;  /* seconds between snapshots; 0: only at shutdown */
+	bool has_pkey;          /* statefile.pseudonymkey given */
+	uint8_t pkey[16];
+	char *pkey_path;
 	char *statsname;
 	char *model_path;
 	mmr_context_paths ctx_paths; /* strings owned here; reloaded on HUP */
@@ -63,6 +87,20 @@ typedef struct _instanceData {
 
 	mmr_config cfg;
 	mmr_engine *engine;
+	mmr_context *start_ctx; /* loaded by newActInst, handed to the engine at activation */
+
+	/* lifecycle (see the comment at the top) */
+	struct _instanceData *next; /* the module's list of actions, under inst_lock */
+	bool activated;             /* activateCnf ran: the final snapshot may be written */
+	bool snap_thread_running;
+	pthread_t snap_thread;
+	pthread_mutex_t snap_mtx;
+	pthread_cond_t snap_cond;   /* CLOCK_MONOTONIC; signalled to stop */
+	bool snap_stop;
+	bool snap_disabled;         /* the state file could not be restored nor moved aside */
+	/* snapshot failures are logged when they start, change or recover, not every interval */
+	char snap_last_err[256];
+	uint64_t snap_failed_in_row;
 	/* The rulebase is swapped on HUP: workers parse under the read lock, the swap takes the
 	 * write lock only for the pointer exchange (the new rulebase is loaded before). */
 	pthread_rwlock_t rb_lock;
@@ -78,9 +116,16 @@ typedef struct _instanceData {
 	STATSCOUNTER_DEF(ctrReloadFailed, mutCtrReloadFailed)
 	STATSCOUNTER_DEF(ctrCtxReloads, mutCtrCtxReloads)
 	STATSCOUNTER_DEF(ctrCtxReloadFailed, mutCtrCtxReloadFailed)
+	STATSCOUNTER_DEF(ctrParsed, mutCtrParsed)
+	STATSCOUNTER_DEF(ctrSnapshots, mutCtrSnapshots)
+	STATSCOUNTER_DEF(ctrSnapFailed, mutCtrSnapFailed)
 	/* gauges and counters owned by the engine, copied in by the read notifier */
 	intctr_t users, usersEvicted, ips, ipsEvicted, reasonsDropped, allowlisted;
 	intctr_t level[5], geoipLookups, geoipCacheHits;
+	intctr_t stateBytes, snapDurationMs, snapMaxStallMs, snapBytes, snapUsers;
+	intctr_t pseudoWaiting, pseudoReattached;
+	/* written by the snapshot thread, copied into the gauges above by the read notifier */
+	_Atomic uint64_t snap_duration_ms, snap_max_stall_ms, snap_bytes, snap_users;
 } instanceData;
 
 typedef struct wrkrInstanceData {
@@ -94,6 +139,11 @@ struct modConfData_s {
 };
 static modConfData_t *loadModConf = NULL;
 static modConfData_t *runModConf = NULL;
+
+/* Every action created by newActInst and not freed yet: activateCnf walks it. rsyslog has one
+ * configuration at a time, so a static list is enough. */
+static pthread_mutex_t inst_lock = PTHREAD_MUTEX_INITIALIZER;
+static instanceData *inst_list = NULL;
 
 static struct cnfparamdescr actpdescr[] = {
 	{"rulebase", eCmdHdlrString, 0},
@@ -118,6 +168,8 @@ static struct cnfparamdescr actpdescr[] = {
 	{"state.maxusers", eCmdHdlrPositiveInt, 0},
 	{"state.maxips", eCmdHdlrPositiveInt, 0},
 	{"statefile", eCmdHdlrString, 0},
+	{"statefile.interval", eCmdHdlrNonNegInt, 0},
+	{"statefile.pseudonymkey", eCmdHdlrString, 0},
 	{"statsname", eCmdHdlrString, 0},
 	{"model", eCmdHdlrString, 0},
 	{"roster", eCmdHdlrString, 0},
@@ -144,9 +196,19 @@ BEGINcheckCnf
 CODESTARTcheckCnf
 ENDcheckCnf
 
+static void activate_instance(instanceData *pData);
+static void deactivate_instance(instanceData *pData);
+
+/* A real start (never `rsyslogd -N1`), after privileges are dropped and before any worker
+ * runs: restore each action's state file and start its snapshot thread. */
 BEGINactivateCnf
 CODESTARTactivateCnf
 	runModConf = pModConf;
+	pthread_mutex_lock(&inst_lock);
+	for (instanceData *p = inst_list; p != NULL; p = p->next)
+		if (!p->activated)
+			activate_instance(p);
+	pthread_mutex_unlock(&inst_lock);
 ENDactivateCnf
 
 BEGINfreeCnf
@@ -164,6 +226,13 @@ CODESTARTcreateInstance
 	pthread_rwlockattr_setkind_np(&rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&pData->rb_lock, &rwa);
 	pthread_rwlockattr_destroy(&rwa);
+	pData->snap_interval = STATEFILE_INTERVAL_DEFAULT;
+	pthread_mutex_init(&pData->snap_mtx, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&pData->snap_cond, &ca);
+	pthread_condattr_destroy(&ca);
 ENDcreateInstance
 
 BEGINcreateWrkrInstance
@@ -178,14 +247,28 @@ ENDisCompatibleWithFeature
 
 BEGINfreeInstance
 CODESTARTfreeInstance
+	pthread_mutex_lock(&inst_lock);
+	for (instanceData **pp = &inst_list; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == pData) {
+			*pp = pData->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&inst_lock);
 	if (pData->stats != NULL)
 		statsobj.Destruct(&pData->stats);
+	deactivate_instance(pData); /* stops the snapshot thread, writes the final snapshot */
+	mmr_context_free(pData->start_ctx);
 	mmr_engine_free(pData->engine);
 	mmr_rulebase_free(pData->rb);
 	mmr_mappings_free(pData->maps);
 	free(pData->mappings_path);
 	mmr_config_clear(&pData->cfg);
 	pthread_rwlock_destroy(&pData->rb_lock);
+	pthread_cond_destroy(&pData->snap_cond);
+	pthread_mutex_destroy(&pData->snap_mtx);
+	explicit_bzero(pData->pkey, sizeof(pData->pkey));
+	free(pData->pkey_path);
 	if (pData->parsed != NULL) {
 		msgPropDescrDestruct(pData->parsed);
 		free(pData->parsed);
@@ -308,15 +391,124 @@ static int load_context(instanceData *pData, const char *when)
 	       in.geoip_asn ? "loaded" : "none", in.roster_users, in.list_entries[0],
 	       in.list_entries[1], in.list_entries[2], in.list_entries[3], in.list_entries[4],
 	       in.list_entries[5], in.list_entries[6], in.list_entries[7]);
-	mmr_engine_set_context(pData->engine, c);
+	if (start) { /* handed to the engine at activation (the engine may be replaced then) */
+		mmr_context_free(pData->start_ctx);
+		pData->start_ctx = c;
+	} else {
+		mmr_engine_set_context(pData->engine, c);
+	}
 	pData->ctx_loaded = loaded;
 	if (strcmp(when, "start") != 0)
 		STATSCOUNTER_INC(pData->ctrCtxReloads, pData->mutCtrCtxReloads);
 	return 0;
 }
 
+/* statefile="..." must be an absolute path (rsyslog applies global(workDirectory) only after
+ * the actions are created, so a relative path could not be checked by rsyslogd -N1). The
+ * directory must exist; the file need not. Returns a malloc'ed copy, or NULL with the reason
+ * in err. */
+static char *statefile_path(const char *v, char *err, size_t errlen)
+{
+	char *path = NULL;
+	if (v[0] != '/') {
+		snprintf(err, errlen, "'%s' is not an absolute path; give one, e.g. "
+			 "\"/var/lib/rsyslog/mmriskscore.state\"", v);
+		return NULL;
+	}
+	path = strdup(v);
+	if (path == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	size_t len = strlen(path);
+	if (path[len - 1] == '/') {
+		snprintf(err, errlen, "'%s' names a directory; name the file, e.g. %smmriskscore.state",
+			 path, path);
+		free(path);
+		return NULL;
+	}
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "'%s' is a directory; name the file, e.g. %s/mmriskscore.state",
+			 path, path);
+		free(path);
+		return NULL;
+	}
+	char *slash = strrchr(path, '/');
+	*slash = '\0';
+	const char *dir = slash == path ? "/" : path;
+	int r = stat(dir, &st);
+	int e = errno;
+	if (r != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "the directory '%s' of the state file %s", dir,
+			 r != 0 ? (e == ENOENT ? "does not exist" : strerror(e)) : "is not a directory");
+		free(path);
+		return NULL;
+	}
+	*slash = '/';
+	return path;
+}
+
+/* statefile.pseudonymkey="FILE": the file holds exactly 32 hexadecimal digits (a 128-bit
+ * SipHash key, e.g. from `openssl rand -hex 16`), surrounding white space ignored. The key is
+ * never printed. Returns 0, or -1 with the reason in err; *loose is set when group or others
+ * may read the file. */
+static int read_pseudonym_key(const char *path, uint8_t key[16], bool *loose, char *err,
+			      size_t errlen)
+{
+	char buf[130];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "'%s' is not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	*loose = (st.st_mode & 077) != 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	const char *b = buf, *e = buf + n;
+	while (b < e && isspace((unsigned char)*b))
+		b++;
+	while (e > b && isspace((unsigned char)e[-1]))
+		e--;
+	bool hex = e - b == 32 && (size_t)n < sizeof(buf) - 1;
+	for (const char *q = b; hex && q < e; q++)
+		hex = isxdigit((unsigned char)*q) != 0;
+	if (!hex) {
+		char found[64];
+		if ((size_t)n >= sizeof(buf) - 1)
+			snprintf(found, sizeof(found), "more than %zu bytes", sizeof(buf) - 2);
+		else if (e - b != 32)
+			snprintf(found, sizeof(found), "%td characters", e - b);
+		else
+			snprintf(found, sizeof(found), "a character that is not a hex digit");
+		explicit_bzero(buf, sizeof(buf));
+		snprintf(err, errlen, "'%s' must hold exactly 32 hexadecimal digits (a 128-bit key, "
+			 "e.g. made by `openssl rand -hex 16 > %s`), found %s", path, path, found);
+		return -1;
+	}
+	for (int i = 0; i < 16; i++) {
+		char two[3] = {b[2 * i], b[2 * i + 1], '\0'};
+		key[i] = (uint8_t)strtoul(two, NULL, 16);
+		explicit_bzero(two, sizeof(two));
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
 BEGINnewActInst
 	struct cnfparamvals *pvals;
+	bool interval_set = false;
 	char err[1024];
 	int i;
 CODESTARTnewActInst
@@ -447,7 +639,39 @@ CODESTARTnewActInst
 		} else if (!strcmp(name, "state.maxips")) {
 			pData->cfg.max_ips = (uint32_t)pvals[i].val.d.n;
 		} else if (!strcmp(name, "statefile")) {
-			pData->statefile = es_str2cstr(pvals[i].val.d.estr, NULL);
+			char *v = es_str2cstr(pvals[i].val.d.estr, NULL);
+			free(pData->statefile);
+			pData->statefile = statefile_path(v, err, sizeof(err));
+			free(v);
+			if (pData->statefile == NULL) {
+				parser_errmsg("mmriskscore: parameter 'statefile': %s", err);
+				ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+			}
+		} else if (!strcmp(name, "statefile.interval")) {
+			long long v = (long long)pvals[i].val.d.n;
+			if (v < 0 || v > STATEFILE_INTERVAL_MAX) {
+				parser_errmsg("mmriskscore: parameter 'statefile.interval': %lld is out of "
+					      "range: seconds between snapshots, 1-%d, or 0 for a snapshot "
+					      "only at shutdown", v, STATEFILE_INTERVAL_MAX);
+				ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+			}
+			pData->snap_interval = v;
+			interval_set = true;
+		} else if (!strcmp(name, "statefile.pseudonymkey")) {
+			bool loose = false;
+			free(pData->pkey_path);
+			pData->pkey_path = es_str2cstr(pvals[i].val.d.estr, NULL);
+			if (read_pseudonym_key(pData->pkey_path, pData->pkey, &loose, err,
+					       sizeof(err)) != 0) {
+				parser_errmsg("mmriskscore: parameter 'statefile.pseudonymkey': %s", err);
+				ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+			}
+			if (loose)
+				parser_warnmsg("mmriskscore: parameter 'statefile.pseudonymkey': '%s' may "
+					       "be read by group or others (chmod 600 it): whoever has the "
+					       "key can test user names against the state file",
+					       pData->pkey_path);
+			pData->has_pkey = true;
 		} else if (!strcmp(name, "statsname")) {
 			pData->statsname = es_str2cstr(pvals[i].val.d.estr, NULL);
 		} else if (!strcmp(name, "model")) {
@@ -510,12 +734,30 @@ CODESTARTnewActInst
 		parser_errmsg("mmriskscore: %s", err);
 		ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
 	}
+	if (pData->statefile == NULL && (pData->has_pkey || interval_set))
+		parser_warnmsg("mmriskscore: parameter '%s' has no effect without 'statefile' (state "
+			       "is kept in memory only)",
+			       pData->has_pkey ? "statefile.pseudonymkey" : "statefile.interval");
+	if (pData->statefile != NULL) {
+		/* two actions writing one file would overwrite each other's snapshots */
+		bool dup = false;
+		pthread_mutex_lock(&inst_lock);
+		for (instanceData *p = inst_list; p != NULL && !dup; p = p->next)
+			dup = p->statefile != NULL && !strcmp(p->statefile, pData->statefile);
+		pthread_mutex_unlock(&inst_lock);
+		if (dup) {
+			parser_errmsg("mmriskscore: parameter 'statefile': '%s' is already the state "
+				      "file of another mmriskscore action; give each action its own",
+				      pData->statefile);
+			ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+		}
+	}
 	load_context(pData, "start");
-	if (pData->statefile != NULL)
-		parser_warnmsg("mmriskscore: parameter 'statefile' (%s) is accepted but not active "
-			       "yet: this version keeps all state in memory and starts fresh at "
-			       "every restart", pData->statefile);
 	CHKiRet(setup_stats(pData));
+	pthread_mutex_lock(&inst_lock);
+	pData->next = inst_list;
+	inst_list = pData;
+	pthread_mutex_unlock(&inst_lock);
 
 CODE_STD_FINALIZERnewActInst
 	/* rsyslog names unknown parameters only for actions that were created: when we fail,
@@ -540,6 +782,15 @@ static void stats_read(statsobj_t __attribute__((unused)) *s, void *ctx)
 		pData->level[i] = st.level[i];
 	pData->geoipLookups = st.geoip_lookups;
 	pData->geoipCacheHits = st.geoip_cache_hits;
+	pData->stateBytes = mmr_engine_state_bytes(pData->engine);
+	uint64_t waiting = 0, reattached = 0;
+	mmr_engine_pseudonym_counts(pData->engine, &waiting, &reattached);
+	pData->pseudoWaiting = waiting;
+	pData->pseudoReattached = reattached;
+	pData->snapDurationMs = atomic_load(&pData->snap_duration_ms);
+	pData->snapMaxStallMs = atomic_load(&pData->snap_max_stall_ms);
+	pData->snapBytes = atomic_load(&pData->snap_bytes);
+	pData->snapUsers = atomic_load(&pData->snap_users);
 }
 
 static rsRetVal setup_stats(instanceData *pData)
@@ -554,6 +805,7 @@ static rsRetVal setup_stats(instanceData *pData)
 	CHKiRet(statsobj.AddCounter(pData->stats, (uchar *)name, ctrType_IntCtr,               \
 				    CTR_FLAG_RESETTABLE, &pData->ctr));
 	ADD_CTR("submitted", ctrSubmitted, mutCtrSubmitted)
+	ADD_CTR("parsed", ctrParsed, mutCtrParsed)
 	ADD_CTR("scored", ctrScored, mutCtrScored)
 	ADD_CTR("unparsed", ctrUnparsed, mutCtrUnparsed)
 	ADD_CTR("not_identity", ctrNotIdentity, mutCtrNotIdentity)
@@ -562,6 +814,8 @@ static rsRetVal setup_stats(instanceData *pData)
 	ADD_CTR("rulebase.reload_failed", ctrReloadFailed, mutCtrReloadFailed)
 	ADD_CTR("context.reloads", ctrCtxReloads, mutCtrCtxReloads)
 	ADD_CTR("context.reload_failed", ctrCtxReloadFailed, mutCtrCtxReloadFailed)
+	ADD_CTR("snapshots", ctrSnapshots, mutCtrSnapshots)
+	ADD_CTR("snapshot.failed", ctrSnapFailed, mutCtrSnapFailed)
 #undef ADD_CTR
 #define ADD_GAUGE(name, field)                                                                 \
 	CHKiRet(statsobj.AddCounter(pData->stats, (uchar *)name, ctrType_IntCtr, CTR_FLAG_NONE, \
@@ -579,11 +833,260 @@ static rsRetVal setup_stats(instanceData *pData)
 	ADD_GAUGE("events.critical", level[4])
 	ADD_GAUGE("geoip.lookups", geoipLookups)
 	ADD_GAUGE("geoip.cache_hits", geoipCacheHits)
+	ADD_GAUGE("state.bytes", stateBytes)
+	ADD_GAUGE("snapshot.duration_ms", snapDurationMs)
+	ADD_GAUGE("snapshot.max_stall_ms", snapMaxStallMs)
+	ADD_GAUGE("snapshot.bytes", snapBytes)
+	ADD_GAUGE("snapshot.users", snapUsers)
+	ADD_GAUGE("pseudonyms.waiting", pseudoWaiting)
+	ADD_GAUGE("pseudonyms.reattached", pseudoReattached)
 #undef ADD_GAUGE
 	CHKiRet(statsobj.SetReadNotifier(pData->stats, stats_read, pData));
 	CHKiRet(statsobj.ConstructFinalize(pData->stats));
 finalize_it:
 	RETiRet;
+}
+
+/* ---- the state file: restore at activation, snapshots on a thread, the last one at shutdown */
+
+static double mono_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void utc_format(int64_t t, const char *fmt, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, fmt, &tm) == 0)
+		snprintf(buf, len, "?");
+}
+
+static mmr_snapshot_opts snapshot_opts(const instanceData *pData)
+{
+	mmr_snapshot_opts o = {.pseudonym_key = pData->has_pkey ? pData->pkey : NULL};
+	return o;
+}
+
+/* Moves an unusable state file aside to "<statefile>.corrupt-YYYYmmddTHHMMSS" (UTC; "-2",
+ * "-3", ... when that name is taken), where it stays for a post-mortem. Returns 0 with the new
+ * name in dst, or -1 with the reason in dst. */
+static int move_aside(const char *path, char *dst, size_t dlen)
+{
+	char stamp[32];
+	utc_format((int64_t)time(NULL), "%Y%m%dT%H%M%S", stamp, sizeof(stamp));
+	for (int k = 1; k < 1000; k++) {
+		struct stat st;
+		if (k == 1)
+			snprintf(dst, dlen, "%s.corrupt-%s", path, stamp);
+		else
+			snprintf(dst, dlen, "%s.corrupt-%s-%d", path, stamp, k);
+		if (lstat(dst, &st) == 0)
+			continue;
+		if (rename(path, dst) == 0)
+			return 0;
+		snprintf(dst, dlen, "%s", strerror(errno));
+		return -1;
+	}
+	snprintf(dst, dlen, "too many files named %s.corrupt-%s*", path, stamp);
+	return -1;
+}
+
+/* Restores pData->statefile into a new engine that replaces the fresh one newActInst made.
+ * Whatever the file holds, the module runs afterwards: with the restored state, or fresh. */
+static void restore_state(instanceData *pData)
+{
+	char err[1024] = "", aside[4096], tmp[4096];
+	mmr_snapshot_info info;
+	mmr_snapshot_opts opts = snapshot_opts(pData);
+	int status = -1;
+
+	/* a crash during a snapshot leaves the unfinished "<statefile>.tmp" behind (the previous
+	 * snapshot is intact): it is never read, only removed */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", pData->statefile);
+	if (unlink(tmp) == 0)
+		LogMsg(0, NO_ERRCODE, LOG_INFO, "mmriskscore: removed '%s', an unfinished snapshot "
+		       "left by a crash; the last complete snapshot is '%s'", tmp, pData->statefile);
+
+	memset(&info, 0, sizeof(info));
+	mmr_engine *e = mmr_engine_restore(&pData->cfg, pData->statefile, &opts, &status, &info,
+					   err, sizeof(err));
+	if (e == NULL) {
+		/* no engine at all (out of memory): keep the fresh one, and never overwrite a file
+		 * that was not read */
+		pData->snap_disabled = true;
+		LogError(0, RS_RET_ERR, "mmriskscore: cannot restore the state file '%s': %s; running "
+			 "with fresh state and writing no snapshot in this run, so that the file is "
+			 "kept", pData->statefile, err);
+		return;
+	}
+	mmr_engine_free(pData->engine);
+	pData->engine = e;
+	/* the engine's reasons may start with the path, which the messages below name anyway */
+	const char *why = err;
+	size_t plen = strlen(pData->statefile);
+	if (!strncmp(why, pData->statefile, plen) && why[plen] == ':' && why[plen + 1] == ' ')
+		why += plen + 2;
+
+	if (status == 0) {
+		/* the engine's message says what was restored and what was not (relearning
+		 * detectors, users beyond state.maxusers); a warning when something was dropped */
+		char what[640];
+		if (info.message[0] != '\0') {
+			snprintf(what, sizeof(what), "%s", info.message);
+		} else {
+			char when[40];
+			utc_format(info.created, "%Y-%m-%dT%H:%M:%SZ", when, sizeof(when));
+			snprintf(what, sizeof(what), "restored %llu users and %llu table entries "
+				 "(written %s)", (unsigned long long)info.users,
+				 (unsigned long long)info.entries, when);
+		}
+		LogMsg(0, NO_ERRCODE, info.sections_dropped ? LOG_WARNING : LOG_INFO,
+		       "mmriskscore: state restored from '%s' (format %u, %llu bytes, read in %.3f "
+		       "s): %s", pData->statefile, (unsigned)info.format_version,
+		       (unsigned long long)info.bytes, info.seconds, what);
+	} else if (status == 1) {
+		LogMsg(0, NO_ERRCODE, LOG_INFO, "mmriskscore: no state file '%s', starting fresh%s",
+		       pData->statefile,
+		       pData->snap_interval > 0 ? "" : " (snapshot at shutdown only)");
+	} else if (move_aside(pData->statefile, aside, sizeof(aside)) == 0) {
+		LogError(0, RS_RET_ERR, "mmriskscore: the state file '%s' cannot be used: %s; moved "
+			 "aside to '%s', starting with fresh state", pData->statefile, why, aside);
+	} else {
+		LogError(0, RS_RET_ERR, "mmriskscore: the state file '%s' cannot be used: %s; it "
+			 "cannot be moved aside either (%s) and will be replaced by the next snapshot; "
+			 "starting with fresh state", pData->statefile, why, aside);
+	}
+
+	/* find out now, not at the first snapshot, when the directory is not writable (after
+	 * rsyslog dropped privileges) */
+	char *dir = strdup(pData->statefile);
+	if (dir != NULL) {
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			if (access(slash == dir ? "/" : dir, W_OK | X_OK) != 0)
+				LogError(0, RS_RET_ERR, "mmriskscore: cannot write to the directory '%s' "
+					 "of the state file (%s, uid %u): snapshots will fail",
+					 slash == dir ? "/" : dir, strerror(errno), (unsigned)geteuid());
+		}
+		free(dir);
+	}
+}
+
+/* Writes one snapshot and accounts for it. Failures are logged when they start, when the
+ * reason changes and when snapshots work again, not once per interval. */
+static int take_snapshot(instanceData *pData, const char *why)
+{
+	char err[1024] = "";
+	mmr_snapshot_info info;
+	mmr_snapshot_opts opts = snapshot_opts(pData);
+
+	memset(&info, 0, sizeof(info));
+	double t0 = mono_seconds();
+	int r = mmr_engine_save(pData->engine, pData->statefile, &opts, &info, err, sizeof(err));
+	double ms = (mono_seconds() - t0) * 1000.0;
+	if (r == 0) {
+		STATSCOUNTER_INC(pData->ctrSnapshots, pData->mutCtrSnapshots);
+		atomic_store(&pData->snap_duration_ms, (uint64_t)(ms + 0.5));
+		uint64_t stall = (uint64_t)(info.max_stall_ms + 0.5);
+		if (stall > atomic_load(&pData->snap_max_stall_ms))
+			atomic_store(&pData->snap_max_stall_ms, stall);
+		atomic_store(&pData->snap_bytes, info.bytes);
+		atomic_store(&pData->snap_users, info.users);
+		if (pData->snap_failed_in_row > 0)
+			LogMsg(0, NO_ERRCODE, LOG_INFO, "mmriskscore: snapshots to '%s' work again "
+			       "after %llu failed", pData->statefile,
+			       (unsigned long long)pData->snap_failed_in_row);
+		pData->snap_failed_in_row = 0;
+		pData->snap_last_err[0] = '\0';
+		return 0;
+	}
+	STATSCOUNTER_INC(pData->ctrSnapFailed, pData->mutCtrSnapFailed);
+	if (pData->snap_failed_in_row == 0 ||
+	    strncmp(err, pData->snap_last_err, sizeof(pData->snap_last_err) - 1) != 0)
+		LogError(0, RS_RET_ERR, "mmriskscore: %s snapshot to '%s' failed: %s; the previous "
+			 "snapshot is kept", why, pData->statefile, err);
+	snprintf(pData->snap_last_err, sizeof(pData->snap_last_err), "%s", err);
+	pData->snap_failed_in_row++;
+	return -1;
+}
+
+/* One per action with a statefile and an interval: sleeps on a condition variable (so that
+ * shutdown does not wait for the interval), then saves while the workers go on scoring. */
+static void *snapshot_thread(void *arg)
+{
+	instanceData *pData = arg;
+	pthread_mutex_lock(&pData->snap_mtx);
+	while (!pData->snap_stop) {
+		struct timespec deadline;
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += (time_t)pData->snap_interval;
+		while (!pData->snap_stop &&
+		       pthread_cond_timedwait(&pData->snap_cond, &pData->snap_mtx, &deadline) !=
+			       ETIMEDOUT)
+			;
+		if (pData->snap_stop)
+			break;
+		pthread_mutex_unlock(&pData->snap_mtx);
+		take_snapshot(pData, "periodic");
+		pthread_mutex_lock(&pData->snap_mtx);
+	}
+	pthread_mutex_unlock(&pData->snap_mtx);
+	return NULL;
+}
+
+/* Called by activateCnf (inst_lock held): restore, hand over the context, start the thread. */
+static void activate_instance(instanceData *pData)
+{
+	if (pData->statefile != NULL)
+		restore_state(pData);
+	mmr_engine_set_context(pData->engine, pData->start_ctx);
+	pData->start_ctx = NULL;
+	pData->activated = true;
+	if (pData->statefile == NULL || pData->snap_interval == 0 || pData->snap_disabled)
+		return;
+	/* rsyslog's signals (HUP, TERM) belong to its main thread */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int r = pthread_create(&pData->snap_thread, NULL, snapshot_thread, pData);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		LogError(0, RS_RET_ERR, "mmriskscore: cannot start the snapshot thread for '%s': %s; "
+			 "the state is saved at shutdown only", pData->statefile, strerror(r));
+		return;
+	}
+	pthread_setname_np(pData->snap_thread, "mmrisk-snap");
+	pData->snap_thread_running = true;
+}
+
+/* freeInstance, after the workers stopped: stop the snapshot thread (at once, even in the
+ * middle of an interval; a snapshot being written is finished first), then the final one. */
+static void deactivate_instance(instanceData *pData)
+{
+	if (!pData->activated)
+		return; /* rsyslogd -N1, or a failed newActInst: no state file is touched */
+	if (pData->snap_thread_running) {
+		pthread_mutex_lock(&pData->snap_mtx);
+		pData->snap_stop = true;
+		pthread_cond_signal(&pData->snap_cond);
+		pthread_mutex_unlock(&pData->snap_mtx);
+		pthread_join(pData->snap_thread, NULL);
+		pData->snap_thread_running = false;
+	}
+	if (pData->statefile != NULL && !pData->snap_disabled) {
+		double t0 = mono_seconds();
+		if (take_snapshot(pData, "final") == 0)
+			LogMsg(0, NO_ERRCODE, LOG_INFO, "mmriskscore: final snapshot written to '%s': "
+			       "%llu users, %llu bytes in %.3f s", pData->statefile,
+			       (unsigned long long)atomic_load(&pData->snap_users),
+			       (unsigned long long)atomic_load(&pData->snap_bytes),
+			       mono_seconds() - t0);
+	}
+	pData->activated = false;
 }
 
 /* The event time when the log body has none: the message's own (reported) timestamp. */
@@ -690,9 +1193,11 @@ CODESTARTdoAction
 		STATSCOUNTER_INC(pData->ctrUnparsed, pData->mutCtrUnparsed);
 		FINALIZE;
 	case MMR_PARSE_NOT_IDENTITY:
+		STATSCOUNTER_INC(pData->ctrParsed, pData->mutCtrParsed);
 		STATSCOUNTER_INC(pData->ctrNotIdentity, pData->mutCtrNotIdentity);
 		FINALIZE;
 	case MMR_PARSE_OK:
+		STATSCOUNTER_INC(pData->ctrParsed, pData->mutCtrParsed);
 		break;
 	}
 	if (ev.host[0] == '\0') { /* a rule or mapping may name the device behind a relay */

@@ -2,9 +2,9 @@
 # `rsyslogd -N1` must reject every bad mmriskscore parameter with a message that names the
 # parameter (DESIGN §3.1) and accept good configs. Each case is a config of its own with a
 # second, valid action, so that the non-zero exit comes from the bad parameter and not from
-# "no active actions". Finally statefile="..." must start with a warning saying that it is not
-# active yet: rsyslogd -N1 prints only errors, so that case runs rsyslogd for real and reads the
-# warning from the internal log.
+# "no active actions". The state file parameters (statefile, statefile.interval,
+# statefile.pseudonymkey) are checked the same way, and `rsyslogd -N1` must never touch a
+# state file: a corrupt one stays where and as it is, a missing one is not created.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
@@ -111,19 +111,52 @@ check "newhire.factor not a number" fail:newhire.factor "rulebase=\"$rb\" newhir
 check "newhire.factor out of range" fail:newhire.factor "rulebase=\"$rb\" newhire.factor=\"11\""
 check "privileged.factor negative" fail:privileged.factor "rulebase=\"$rb\" privileged.factor=\"-1\""
 
-# statefile: accepted by -N1, and at startup a warning that says it is not active yet
-check "statefile accepted" ok "rulebase=\"$rb\" statefile=\"$MMR_WORK/state.bin\""
-mmr_write_conf "$MMR_WORK/statefile.conf" <<EOF
-ruleset(name="main") {
-	action(type="mmriskscore" rulebase="$rb" statefile="$MMR_WORK/state.bin")
-}
-EOF
-mmr_start
-mmr_wait_internal "warning .*statefile.*not active" 10
-mmr_stop
+# the state file (docs/operations.md)
+st=$MMR_WORK/state/risk.state
+mkdir -p "$MMR_WORK/state"
+printf '00112233445566778899aabbccddeeff\n' >"$MMR_WORK/good.key"
+chmod 600 "$MMR_WORK/good.key"
+printf '00112233445566778899aabbccddee\n' >"$MMR_WORK/short.key"
+printf '00112233445566778899aabbccddeeXY\n' >"$MMR_WORK/nonhex.key"
+check "statefile accepted" ok "rulebase=\"$rb\" statefile=\"$st\""
+check "statefile with every state parameter" ok "rulebase=\"$rb\" statefile=\"$st\" statefile.interval=\"60\"
+	statefile.pseudonymkey=\"$MMR_WORK/good.key\""
+check "statefile.interval 0 (snapshot at shutdown only)" ok "rulebase=\"$rb\" statefile=\"$st\" statefile.interval=\"0\""
+check "statefile relative" fail:statefile "rulebase=\"$rb\" statefile=\"risk.state\""
+check "statefile relative (what is expected)" fail:"absolute path" "rulebase=\"$rb\" statefile=\"risk.state\""
+check "statefile in a missing directory" fail:statefile "rulebase=\"$rb\" statefile=\"$MMR_WORK/no-such-dir/risk.state\""
+check "statefile in a missing directory (directory named)" fail:"$MMR_WORK/no-such-dir" "rulebase=\"$rb\" statefile=\"$MMR_WORK/no-such-dir/risk.state\""
+check "statefile is a directory" fail:statefile "rulebase=\"$rb\" statefile=\"$MMR_WORK/state\""
+check "statefile empty" fail:statefile "rulebase=\"$rb\" statefile=\"\""
+check "statefile.interval negative" fail:statefile.interval "rulebase=\"$rb\" statefile=\"$st\" statefile.interval=\"-1\""
+check "statefile.interval above a day" fail:statefile.interval "rulebase=\"$rb\" statefile=\"$st\" statefile.interval=\"86401\""
+check "statefile.interval not a number" fail:statefile.interval "rulebase=\"$rb\" statefile=\"$st\" statefile.interval=\"5m\""
+check "statefile.pseudonymkey missing file" fail:statefile.pseudonymkey "rulebase=\"$rb\" statefile=\"$st\" statefile.pseudonymkey=\"$MMR_WORK/no-such.key\""
+check "statefile.pseudonymkey too short" fail:statefile.pseudonymkey "rulebase=\"$rb\" statefile=\"$st\" statefile.pseudonymkey=\"$MMR_WORK/short.key\""
+check "statefile.pseudonymkey too short (what is expected)" fail:"32 hexadecimal digits" "rulebase=\"$rb\" statefile=\"$st\" statefile.pseudonymkey=\"$MMR_WORK/short.key\""
+check "statefile.pseudonymkey not hex" fail:statefile.pseudonymkey "rulebase=\"$rb\" statefile=\"$st\" statefile.pseudonymkey=\"$MMR_WORK/nonhex.key\""
+check "statefile.pseudonymkey a directory" fail:statefile.pseudonymkey "rulebase=\"$rb\" statefile=\"$st\" statefile.pseudonymkey=\"$MMR_WORK/state\""
+# two actions, one state file (the parameters close the first action and open a second)
+check "two actions with one statefile" fail:statefile "rulebase=\"$rb\" statefile=\"$st\")
+action(type=\"mmriskscore\" rulebase=\"$rb\" statefile=\"$st\""
+# the key is never printed
+if grep -rqF 00112233445566778899aabbccddee "$MMR_WORK"/case*.out; then
+	failures+=("statefile.pseudonymkey: the key file's contents appear in rsyslogd's output")
+fi
+
+# rsyslogd -N1 leaves state files alone: a corrupt one is neither read into a "moved aside"
+# nor replaced; a missing one is not created
+printf 'not a snapshot\n' >"$st"
+cp "$st" "$MMR_WORK/corrupt.copy"
+check "statefile (corrupt) under -N1" ok "rulebase=\"$rb\" statefile=\"$st\" statefile.interval=\"1\""
+check "statefile (missing) under -N1" ok "rulebase=\"$rb\" statefile=\"$MMR_WORK/state/never.state\" statefile.interval=\"1\""
+others=("$MMR_WORK"/state/*)
+if ! cmp -s "$st" "$MMR_WORK/corrupt.copy" || [ "${#others[@]}" != 1 ]; then
+	failures+=("rsyslogd -N1 touched the state directory: $(ls -la "$MMR_WORK/state" | tail -n +2 | tr '\n' ';')")
+fi
 
 if [ ${#failures[@]} -gt 0 ]; then
 	printf '%s\n' "${failures[@]}" >&2
 	mmr_fail "${#failures[@]} of $ncase configs did not behave (listed above)"
 fi
-mmr_pass "$ncase configs: bad ones rejected naming the parameter, good ones accepted; statefile warns at startup"
+mmr_pass "$ncase configs: bad ones rejected naming the parameter, good ones accepted; rsyslogd -N1 leaves state files alone"

@@ -18,96 +18,59 @@
 #include <cmocka.h>
 
 #include "unit_support.h"
+#include "context_fixture.h"
 #include <json.h>
 
 #include "mmriskscore/context.h"
 #include "mmriskscore/engine.h"
 #include "enrich/enrich.h"
 
-static char dir[64];
-static char lists_dir[128], roster_path[128], city_db[128], asn_db[128];
+static ctx_fixture fx;
+
+static const char *const lists[][2] = {
+	{"corporate-networks.txt", "203.0.113.0/28  # HQ NAT\n"},
+	{"hosting.txt", "AS64950 # a VPS provider\n198.51.100.0/24\n"},
+	{"commercial-vpn.txt", "AS64903\n"},
+	{"watch-countries.txt", "KP\nCN\n"},
+	{"remote-access-tools.txt", "AnyDesk\nPiKVM\n"},
+	{"allow-users.txt", "svc-backup\n"},
+	{"allow-rules.txt", "auth.failure_burst.user frank\n"},
+	{NULL, NULL},
+};
 
 static int group_setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/mmr-enrich-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(lists_dir, sizeof(lists_dir), "%s/lists", dir);
-	snprintf(roster_path, sizeof(roster_path), "%s/roster.csv", dir);
-	snprintf(city_db, sizeof(city_db), "%s/city.mmdb", dir);
-	snprintf(asn_db, sizeof(asn_db), "%s/asn.mmdb", dir);
-	mkdir(lists_dir, 0700);
-	char p[256];
-	snprintf(p, sizeof(p), "%s/corporate-networks.txt", lists_dir);
-	write_to(p, "203.0.113.0/28  # HQ NAT\n");
-	snprintf(p, sizeof(p), "%s/hosting.txt", lists_dir);
-	write_to(p, "AS64950 # a VPS provider\n198.51.100.0/24\n");
-	snprintf(p, sizeof(p), "%s/commercial-vpn.txt", lists_dir);
-	write_to(p, "AS64903\n");
-	snprintf(p, sizeof(p), "%s/watch-countries.txt", lists_dir);
-	write_to(p, "KP\nCN\n");
-	snprintf(p, sizeof(p), "%s/remote-access-tools.txt", lists_dir);
-	write_to(p, "AnyDesk\nPiKVM\n");
-	snprintf(p, sizeof(p), "%s/allow-users.txt", lists_dir);
-	write_to(p, "svc-backup\n");
-	snprintf(p, sizeof(p), "%s/allow-rules.txt", lists_dir);
-	write_to(p, "auth.failure_burst.user frank\n");
-	write_to(roster_path,
-		 "user,department,title,manager,start_date,country,timezone,team,privileged\n"
-		 "alice,Engineering,Engineer,bob,2020-01-06,US,America/Chicago,backend-1,no\n"
-		 "newbie,Sales,Rep,carol,2026-11-16,US,America/New_York,sales-2,\n"
-		 "root1,IT,Admin,carol,2019-03-01,DE,Europe/Berlin,itops,yes\n"
-		 "p1,Engineering,Engineer,bob,2021-01-04,US,America/Chicago,backend-1,no\n"
-		 "p2,Engineering,Engineer,bob,2021-01-04,US,America/Chicago,backend-1,no\n"
-		 "p3,Engineering,Engineer,bob,2021-01-04,US,America/Chicago,backend-1,no\n"
-		 "p4,Engineering,Engineer,bob,2021-01-04,US,America/Chicago,backend-1,no\n"
-		 "s1,Engineering,SRE,bob,2021-01-04,US,America/Chicago,sre-1,no\n"
-		 "s2,Engineering,SRE,bob,2021-01-04,US,America/Chicago,sre-1,no\n"
-		 "s3,Engineering,SRE,bob,2021-01-04,US,America/Chicago,sre-1,no\n");
-	const char *src = getenv("MMRISK_SRCDIR");
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "perl '%s/tests/unit/make-test-mmdb.pl' '%s' >/dev/null",
-		 src ? src : "..", dir);
-	if (system(cmd) != 0)
-		return -1;
-	return 0;
+	return ctx_fixture_make(
+		&fx, "enrich", lists,
+		"user,department,title,manager,start_date,country,timezone,team,privileged\n"
+		"alice,Engineering,Engineer,bob,2020-01-06,US,America/Chicago,backend-1,no\n"
+		"newbie,Sales,Rep,carol,2026-11-16,US,America/New_York,sales-2,\n"
+		"root1,IT,Admin,carol,2019-03-01,DE,Europe/Berlin,itops,yes\n"
+		"p1,Engineering,Engineer,bob,2021-01-04,US,America/Chicago,backend-1,no\n"
+		"p2,Engineering,Engineer,bob,2021-01-04,US,America/Chicago,backend-1,no\n"
+		"p3,Engineering,Engineer,bob,2021-01-04,US,America/Chicago,backend-1,no\n"
+		"p4,Engineering,Engineer,bob,2021-01-04,US,America/Chicago,backend-1,no\n"
+		"s1,Engineering,SRE,bob,2021-01-04,US,America/Chicago,sre-1,no\n"
+		"s2,Engineering,SRE,bob,2021-01-04,US,America/Chicago,sre-1,no\n"
+		"s3,Engineering,SRE,bob,2021-01-04,US,America/Chicago,sre-1,no\n",
+		true);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ctx_fixture_remove(&fx);
 }
 
 static mmr_context *load(bool geo)
 {
-	mmr_context_paths p = {.lists_dir = lists_dir, .roster = roster_path};
-	if (geo) {
-		p.geoip_city = city_db;
-		p.geoip_asn = asn_db;
-	}
-	mmr_user_norm norm = {.strip_domain = true};
-	char err[512], warn[512];
-	mmr_context *c = mmr_context_load(&p, &norm, err, sizeof(err), warn, sizeof(warn));
-	if (c == NULL)
-		fail_msg("context: %s", err);
-	return c;
+	return ctx_fixture_load(&fx, geo);
 }
 
 static mmr_event ev_at(const char *user, const char *ip, int64_t t)
 {
-	mmr_event ev;
-	mmr_event_init(&ev);
-	snprintf(ev.user, sizeof(ev.user), "%s", user);
-	ev.action = MMR_ACTION_VPN_START;
-	ev.outcome = MMR_OUTCOME_SUCCESS;
-	if (ip)
-		assert_int_equal(mmr_ip_parse(ip, &ev.src_ip), 0);
-	ev.time = t;
-	return ev;
+	return ctx_fixture_event(user, ip, t);
 }
 
 static void test_lists_and_network_facts(void **state)
@@ -215,7 +178,7 @@ static void test_geoip_fills_what_the_log_lacks(void **state)
 	mmr_geo g;
 	/* compare with a direct lookup in the same databases */
 	char err[256];
-	mmr_geoip *db = mmr_geoip_open(city_db, asn_db, err, sizeof(err));
+	mmr_geoip *db = mmr_geoip_open(fx.city_db, fx.asn_db, err, sizeof(err));
 	assert_non_null(db);
 	bool found = mmr_geoip_lookup(db, &ev.src_ip, &g);
 	assert_true(found);
@@ -248,7 +211,7 @@ static void test_context_load_errors(void **state)
 	p = (mmr_context_paths){.lists_dir = "/nonexistent/lists"};
 	assert_null(mmr_context_load(&p, &norm, err, sizeof(err), NULL, 0));
 	assert_non_null(strstr(err, "lists.dir"));
-	p = (mmr_context_paths){.geoip_city = roster_path};
+	p = (mmr_context_paths){.geoip_city = fx.roster_path};
 	assert_null(mmr_context_load(&p, &norm, err, sizeof(err), NULL, 0));
 	assert_non_null(strstr(err, "geoip"));
 	p = (mmr_context_paths){0};
