@@ -5,7 +5,10 @@
 #   1. build with the rsyslog module (./build) and run `make check` there: unit tests,
 #      rulebase samples, ABI guard, integration tests with the real rsyslogd, valgrind run;
 #   2. build engine + unit tests with -fsanitize=address,undefined (./build-asan) and run
-#      their `make check`.
+#      their `make check`;
+#   3. the libFuzzer harnesses (scripts/fuzz.sh, ./build-fuzz): every saved regression input,
+#      then each harness for MMRISK_FUZZ_SECONDS (default 20; 0 skips the smoke run), two at a
+#      time. Long fuzzing sessions: scripts/fuzz.sh --seconds 3600.
 # Ends with one summary line "N passed, N failed, N skipped" over both runs.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +55,23 @@ if scripts/build.sh --asan; then
 	run_check build-asan "ASan+UBSan engine"
 else
 	fail=$((fail + 1)); status=1
+fi
+
+fuzz_seconds=${MMRISK_FUZZ_SECONDS:-20}
+echo "== fuzzing (regressions, then ${fuzz_seconds} s per harness)" >&2
+if scripts/fuzz.sh --regressions >build-fuzz.out 2>&1; then
+	echo "PASS: fuzz regressions"; pass=$((pass + 1))
+else
+	echo "FAIL: fuzz regressions"; tail -n 30 build-fuzz.out; fail=$((fail + 1))
+fi
+if [ "$fuzz_seconds" -gt 0 ]; then
+	if scripts/fuzz.sh --seconds "$fuzz_seconds" --jobs 2 >>build-fuzz.out 2>&1; then
+		echo "PASS: fuzz smoke (${fuzz_seconds} s per harness)"; pass=$((pass + 1))
+	else
+		echo "FAIL: fuzz smoke: a harness crashed (build-fuzz/crashes/)"
+		tail -n 30 build-fuzz.out; fail=$((fail + 1))
+	fi
+	grep -E '^fuzz_' build-fuzz.out | tail -n 6
 fi
 
 echo "test.sh: finished in $(($(date +%s) - start)) s"

@@ -439,6 +439,28 @@ static void test_parse_fields(void **state)
 	assert_int_equal(ev.time, FALLBACK);
 }
 
+/* fuzz/regressions/fuzz_parse/liblognorm-string-backslash-nul: liblognorm 2.0.6's string
+ * parser read past the end of the input after a backslash followed by NUL (found by
+ * fuzz_parse). The engine masks NUL bytes before liblognorm sees them; under ASan this test
+ * fails if it does not. Uses the shipped FortiGate rulebase (key=value through "string"). */
+static void test_nul_after_backslash_in_string_parser(void **state)
+{
+	(void)state;
+	const char *b = getenv("MMRISK_BUILDDIR");
+	char path[512], err[512];
+	snprintf(path, sizeof(path), "%s/rulebase/compiled/fortinet-fortigate.rulebase", b ? b : ".");
+	mmr_rulebase *fg = mmr_rulebase_load(path, err, sizeof(err));
+	if (fg == NULL)
+		fail_msg("%s: %s", path, err);
+	static const char in[] = "date=6 t=\\";  /* + the NUL the array ends with */
+	struct json_object *f = mmr_rulebase_parse(fg, in, sizeof(in)); /* length includes NUL */
+	json_object_put(f);
+	static const char mid[] = "date=2026-11-20 time=10:00:00 user=\"a\0b\" x=\\\0";
+	f = mmr_rulebase_parse(fg, mid, sizeof(mid) - 1);
+	json_object_put(f);
+	mmr_rulebase_free(fg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_fallback_time_and_event_time),
 		cmocka_unit_test(test_trace_rule_location_with_explain),
 		cmocka_unit_test(test_parse_fields),
+		cmocka_unit_test(test_nul_after_backslash_in_string_parser),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

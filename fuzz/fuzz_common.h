@@ -1,0 +1,432 @@
+/* Shared helpers of the libFuzzer harnesses (fuzz/README.md).
+ *
+ * Every harness is one LLVMFuzzerTestOneInput() over the engine library (no rsyslog headers).
+ * Rules all harnesses follow:
+ *   - deterministic: no wall clock, no randomness; fixed fallback times; an engine, a file or a
+ *     list made for one input is freed before the input returns;
+ *   - leak-free: libFuzzer runs with ASan/LSan, so whatever an input allocates is freed;
+ *   - files the engine wants by path are written under one private directory per process
+ *     (under $MMR_FUZZ_TMPDIR, else /dev/shm when possible: no disk I/O per input), removed
+ *     at exit.
+ *
+ * Paths of the shipped inputs (rulebase, mappings, fuzz/context) are compiled in by
+ * scripts/fuzz.sh (-DMMR_FUZZ_SRCDIR, -DMMR_FUZZ_BUILDDIR) and may be overridden with the
+ * environment variables MMR_FUZZ_RULEBASE, MMR_FUZZ_MAPPINGS and MMR_FUZZ_CONTEXT.
+ */
+#ifndef MMR_FUZZ_COMMON_H
+#define MMR_FUZZ_COMMON_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef MMR_FUZZ_SRCDIR
+#define MMR_FUZZ_SRCDIR "."
+#endif
+#ifndef MMR_FUZZ_BUILDDIR
+#define MMR_FUZZ_BUILDDIR "build-fuzz"
+#endif
+
+/* A message at the top of a report: what the harness found wrong, then abort() so that
+ * libFuzzer saves the input as a crash. */
+#define FUZZ_FAIL(...)                                                                         \
+	do {                                                                                   \
+		fprintf(stderr, "FUZZ CHECK FAILED (%s:%d): ", __FILE__, __LINE__);           \
+		fprintf(stderr, __VA_ARGS__);                                                  \
+		fputc('\n', stderr);                                                           \
+		abort();                                                                       \
+	} while (0)
+
+static inline const char *fuzz_path(const char *env, const char *dflt, char *buf, size_t len)
+{
+	const char *v = getenv(env);
+	if (v != NULL && *v)
+		return v;
+	snprintf(buf, len, "%s", dflt);
+	return buf;
+}
+
+static inline const char *fuzz_rulebase_path(void)
+{
+	static char buf[4096];
+	return fuzz_path("MMR_FUZZ_RULEBASE", MMR_FUZZ_BUILDDIR "/rulebase/identity-vpn.rulebase",
+			 buf, sizeof(buf));
+}
+
+static inline const char *fuzz_mappings_path(void)
+{
+	static char buf[4096];
+	return fuzz_path("MMR_FUZZ_MAPPINGS", MMR_FUZZ_SRCDIR "/mappings", buf, sizeof(buf));
+}
+
+/* fuzz/context: roster.csv, lists/, geoip-city.mmdb, geoip-asn.mmdb, mapping-docs.txt */
+static inline const char *fuzz_context_dir(void)
+{
+	static char buf[4096];
+	return fuzz_path("MMR_FUZZ_CONTEXT", MMR_FUZZ_SRCDIR "/fuzz/context", buf, sizeof(buf));
+}
+
+/* ---- the private temporary directory ------------------------------------------------------ */
+
+static char fuzz_tmp[256];
+
+static void fuzz_rm_rf(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	for (struct dirent *de; (de = readdir(d)) != NULL;) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		char p[1024];
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		struct stat st;
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			fuzz_rm_rf(p);
+		else
+			unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void fuzz_tmp_cleanup(void)
+{
+	if (fuzz_tmp[0])
+		fuzz_rm_rf(fuzz_tmp);
+}
+
+/* The per-process directory (created on first use). */
+static inline const char *fuzz_tmpdir(void)
+{
+	if (fuzz_tmp[0])
+		return fuzz_tmp;
+	/* scripts/fuzz.sh sets MMR_FUZZ_TMPDIR to a directory it removes at exit: a crash
+	 * (abort) skips atexit() */
+	const char *bases[] = {getenv("MMR_FUZZ_TMPDIR"), "/dev/shm", getenv("TMPDIR"), "/tmp"};
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		if (bases[i] == NULL || access(bases[i], W_OK) != 0)
+			continue;
+		snprintf(fuzz_tmp, sizeof(fuzz_tmp), "%s/mmr-fuzz-XXXXXX", bases[i]);
+		if (mkdtemp(fuzz_tmp) != NULL) {
+			atexit(fuzz_tmp_cleanup);
+			return fuzz_tmp;
+		}
+	}
+	fprintf(stderr, "fuzz: cannot create a temporary directory\n");
+	abort();
+}
+
+/* Writes exactly len bytes (NULs included) to path, replacing it. */
+static inline void fuzz_write_file(const char *path, const uint8_t *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "fuzz: %s: %s\n", path, strerror(errno));
+		abort();
+	}
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w <= 0) {
+			fprintf(stderr, "fuzz: write %s: %s\n", path, strerror(errno));
+			abort();
+		}
+		off += (size_t)w;
+	}
+	close(fd);
+}
+
+/* Reads a whole text file (caller frees); NULL when it cannot be read. */
+static inline char *fuzz_read_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	for (size_t got; buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
+		n += got;
+		if (n + 1 == cap) {
+			char *nb = realloc(buf, cap *= 2);
+			if (nb == NULL)
+				free(buf);
+			buf = nb;
+		}
+	}
+	fclose(f);
+	if (buf == NULL)
+		return NULL;
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/* ---- output checks ------------------------------------------------------------------------ */
+
+/* Strict RFC 8259 check of a complete JSON text: grammar, no raw control characters in
+ * strings, every string well-formed UTF-8 (RFC 3629: no overlongs, no surrogates,
+ * <= U+10FFFF). Returns NULL when valid, else what is wrong. */
+typedef struct {
+	const unsigned char *p, *end;
+	const char *why;
+	int depth;
+} fuzz_jv;
+
+static bool fuzz_jv_value(fuzz_jv *v);
+
+static void fuzz_jv_ws(fuzz_jv *v)
+{
+	while (v->p < v->end && (*v->p == ' ' || *v->p == '\t' || *v->p == '\n' || *v->p == '\r'))
+		v->p++;
+}
+
+static bool fuzz_jv_fail(fuzz_jv *v, const char *why)
+{
+	if (v->why == NULL)
+		v->why = why;
+	return false;
+}
+
+static bool fuzz_jv_utf8(fuzz_jv *v)
+{
+	const unsigned char *s = v->p;
+	size_t left = (size_t)(v->end - s);
+	unsigned c = s[0];
+	size_t n;
+	unsigned cp, min;
+	if (c < 0x80)
+		return v->p++, true;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		cp = c & 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		cp = c & 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		cp = c & 0x07;
+		min = 0x10000;
+	} else {
+		return fuzz_jv_fail(v, "invalid UTF-8 lead byte in a string");
+	}
+	if (left < n + 1)
+		return fuzz_jv_fail(v, "truncated UTF-8 sequence in a string");
+	for (size_t i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return fuzz_jv_fail(v, "invalid UTF-8 continuation byte in a string");
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return fuzz_jv_fail(v, "overlong, surrogate or out-of-range UTF-8 in a string");
+	v->p += n + 1;
+	return true;
+}
+
+static bool fuzz_jv_string(fuzz_jv *v)
+{
+	v->p++; /* opening quote */
+	while (v->p < v->end) {
+		unsigned c = *v->p;
+		if (c == '"')
+			return v->p++, true;
+		if (c < 0x20)
+			return fuzz_jv_fail(v, "raw control character in a string");
+		if (c == '\\') {
+			if (++v->p >= v->end)
+				break;
+			c = *v->p;
+			if (c == 'u') {
+				for (int i = 1; i <= 4; i++) {
+					if (v->p + i >= v->end ||
+					    !strchr("0123456789abcdefABCDEF", v->p[i]) || v->p[i] == 0)
+						return fuzz_jv_fail(v, "bad \\u escape");
+				}
+				v->p += 5;
+			} else if (strchr("\"\\/bfnrt", (int)c) && c != 0) {
+				v->p++;
+			} else {
+				return fuzz_jv_fail(v, "bad escape in a string");
+			}
+			continue;
+		}
+		if (!fuzz_jv_utf8(v))
+			return false;
+	}
+	return fuzz_jv_fail(v, "unterminated string");
+}
+
+static bool fuzz_jv_number(fuzz_jv *v)
+{
+	const unsigned char *s = v->p;
+	if (s < v->end && *s == '-')
+		s++;
+	if (s >= v->end || !(*s >= '0' && *s <= '9'))
+		return fuzz_jv_fail(v, "bad number");
+	if (*s == '0')
+		s++;
+	else
+		while (s < v->end && *s >= '0' && *s <= '9')
+			s++;
+	if (s < v->end && *s == '.') {
+		s++;
+		if (s >= v->end || !(*s >= '0' && *s <= '9'))
+			return fuzz_jv_fail(v, "bad fraction");
+		while (s < v->end && *s >= '0' && *s <= '9')
+			s++;
+	}
+	if (s < v->end && (*s == 'e' || *s == 'E')) {
+		s++;
+		if (s < v->end && (*s == '+' || *s == '-'))
+			s++;
+		if (s >= v->end || !(*s >= '0' && *s <= '9'))
+			return fuzz_jv_fail(v, "bad exponent");
+		while (s < v->end && *s >= '0' && *s <= '9')
+			s++;
+	}
+	v->p = s;
+	return true;
+}
+
+static bool fuzz_jv_lit(fuzz_jv *v, const char *lit)
+{
+	size_t n = strlen(lit);
+	if ((size_t)(v->end - v->p) < n || memcmp(v->p, lit, n) != 0)
+		return fuzz_jv_fail(v, "bad literal");
+	v->p += n;
+	return true;
+}
+
+static bool fuzz_jv_value(fuzz_jv *v)
+{
+	fuzz_jv_ws(v);
+	if (v->p >= v->end)
+		return fuzz_jv_fail(v, "value expected");
+	switch (*v->p) {
+	case '"':
+		return fuzz_jv_string(v);
+	case 't':
+		return fuzz_jv_lit(v, "true");
+	case 'f':
+		return fuzz_jv_lit(v, "false");
+	case 'n':
+		return fuzz_jv_lit(v, "null");
+	case '{':
+	case '[': {
+		char close = *v->p == '{' ? '}' : ']';
+		bool obj = close == '}';
+		if (++v->depth > 64)
+			return fuzz_jv_fail(v, "nested deeper than 64");
+		v->p++;
+		fuzz_jv_ws(v);
+		if (v->p < v->end && *v->p == close) {
+			v->p++;
+			v->depth--;
+			return true;
+		}
+		for (;;) {
+			fuzz_jv_ws(v);
+			if (obj) {
+				if (v->p >= v->end || *v->p != '"')
+					return fuzz_jv_fail(v, "object key expected");
+				if (!fuzz_jv_string(v))
+					return false;
+				fuzz_jv_ws(v);
+				if (v->p >= v->end || *v->p != ':')
+					return fuzz_jv_fail(v, "':' expected");
+				v->p++;
+			}
+			if (!fuzz_jv_value(v))
+				return false;
+			fuzz_jv_ws(v);
+			if (v->p < v->end && *v->p == ',') {
+				v->p++;
+				continue;
+			}
+			if (v->p < v->end && *v->p == close) {
+				v->p++;
+				v->depth--;
+				return true;
+			}
+			return fuzz_jv_fail(v, "',' or closing bracket expected");
+		}
+	}
+	default:
+		return fuzz_jv_number(v);
+	}
+}
+
+static inline const char *fuzz_json_strict_error(const char *s, size_t len)
+{
+	fuzz_jv v = {.p = (const unsigned char *)s, .end = (const unsigned char *)s + len};
+	if (!fuzz_jv_value(&v))
+		return v.why;
+	fuzz_jv_ws(&v);
+	if (v.p != v.end)
+		return "trailing bytes after the JSON value";
+	return NULL;
+}
+
+/* Serializes obj (the engine's output: an object), re-parses it with libfastjson's tokener
+ * and checks it strictly; aborts with the text when anything is wrong. */
+static inline void fuzz_check_json(struct json_object *obj, const char *what)
+{
+	if (obj == NULL)
+		FUZZ_FAIL("%s: NULL", what);
+	if (!json_object_is_type(obj, json_type_object))
+		FUZZ_FAIL("%s: not a JSON object", what);
+	const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+	if (s == NULL)
+		FUZZ_FAIL("%s: serialization failed", what);
+	size_t len = strlen(s);
+	struct json_tokener *tok = json_tokener_new();
+	if (tok == NULL)
+		FUZZ_FAIL("out of memory");
+	struct json_object *back = json_tokener_parse_ex(tok, s, (int)len);
+	enum json_tokener_error jerr = fjson_tokener_get_error(tok);
+	int off = tok->char_offset;
+	json_tokener_free(tok);
+	if (back == NULL || jerr != fjson_tokener_success || off != (int)len)
+		FUZZ_FAIL("%s: json_tokener does not read back the output (%s at %d of %zu): %s",
+			  what, json_tokener_error_desc(jerr), off, len, s);
+	if (!json_object_is_type(back, json_type_object))
+		FUZZ_FAIL("%s: output reads back as another type: %s", what, s);
+	json_object_put(back);
+	const char *why = fuzz_json_strict_error(s, len);
+	if (why != NULL)
+		FUZZ_FAIL("%s: output is not strict RFC 8259 JSON (%s): %s", what, why, s);
+}
+
+/* A NUL-terminated text of at most cap bytes (error messages: they quote what was read, as
+ * it was read, for the admin). */
+static inline void fuzz_check_cstr(const char *s, size_t cap, const char *what)
+{
+	if (strnlen(s, cap) == cap)
+		FUZZ_FAIL("%s: not NUL-terminated within %zu bytes", what, cap);
+}
+
+/* A NUL-terminated text of at most cap bytes, well-formed UTF-8 (what goes into JSON). */
+static inline void fuzz_check_text(const char *s, size_t cap, const char *what)
+{
+	size_t n = strnlen(s, cap);
+	if (n == cap)
+		FUZZ_FAIL("%s: not NUL-terminated within %zu bytes", what, cap);
+	fuzz_jv v = {.p = (const unsigned char *)s, .end = (const unsigned char *)s + n};
+	while (v.p < v.end)
+		if (!fuzz_jv_utf8(&v))
+			FUZZ_FAIL("%s: %s: \"%s\"", what, v.why, s);
+}
+
+#endif
