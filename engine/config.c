@@ -65,6 +65,7 @@ static const struct setting {
 	{"state.maxips", T_U32, offsetof(mmr_config, max_ips)},
 	{"newhire.factor", T_DBL, offsetof(mmr_config, newhire_factor)},
 	{"privileged.factor", T_DBL, offsetof(mmr_config, privileged_factor)},
+	{"time.maxfuture", T_DUR, offsetof(mmr_config, max_future)},
 };
 
 /* "90", "1.5", "36h", "30m", "7d", "45s": a number with an optional duration unit. */
@@ -267,6 +268,7 @@ int mmr_config_validate(const mmr_config *c, char *err, size_t errlen)
 	CHECK(c->failburst_window >= 1, "failburst.window must be at least 1 second");
 	CHECK(c->max_users >= 16, "state.maxusers must be at least 16");
 	CHECK(c->max_ips >= 16, "state.maxips must be at least 16");
+	CHECK(c->max_future >= 0, "time.maxfuture must not be negative");
 	CHECK(c->newhire_factor >= 0 && c->newhire_factor <= 10, "newhire.factor must be 0-10");
 	CHECK(c->privileged_factor >= 0 && c->privileged_factor <= 10,
 	      "privileged.factor must be 0-10");

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mmriskscore/engine.h"
 #include "mmriskscore/context.h"
@@ -406,6 +407,20 @@ int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out)
 	mmr_lru_hold hold;
 	unsigned char *rec;
 	const mmr_config *cfg = &e->cfg;
+	mmr_event clamped;
+
+	/* A message that claims a time far ahead would move the user's clock (decay, windows,
+	 * cooldowns) and the tenant clocks of the detectors into the future; score it as "now"
+	 * instead. The copy is made only for such messages. */
+	if (cfg->max_future > 0) {
+		int64_t now = (int64_t)time(NULL);
+		if (ev->time > now + cfg->max_future) {
+			clamped = *ev;
+			clamped.time = now;
+			ev = &clamped;
+			atomic_fetch_add(&e->time_clamped, 1);
+		}
+	}
 
 	memset(out, 0, offsetof(mmr_result, reasons));
 	snprintf(out->user, sizeof(out->user), "%s", ev->user);
@@ -600,6 +615,7 @@ void mmr_engine_stats(mmr_engine *e, mmr_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->events_scored = atomic_load(&e->scored);
 	st->events_failed = atomic_load(&e->failed);
+	st->time_clamped = atomic_load(&e->time_clamped);
 	st->reasons_dropped = atomic_load(&e->reasons_dropped);
 	st->allowlisted = atomic_load(&e->allowlisted);
 	for (int i = 0; i < 5; i++)

@@ -55,7 +55,7 @@ struct mmr_engine {
 	size_t nparams;
 	pthread_rwlock_t ctx_lock; /* readers: process(); writer: set_context() */
 	mmr_context *ctx;
-	atomic_uint_fast64_t scored, failed, reasons_dropped, allowlisted;
+	atomic_uint_fast64_t scored, failed, reasons_dropped, allowlisted, time_clamped;
 	atomic_uint_fast64_t level[5];
 	/* snapshots (engine_state.c) */
 	pthread_mutex_t save_lock; /* one save at a time (they share path.tmp) */

@@ -530,6 +530,7 @@ static void setup_engine(replay *rp)
 	options *o = rp->o;
 	char err[1024];
 	mmr_config_init(&rp->cfg);
+	rp->cfg.max_future = MMR_LIVE_MAX_FUTURE; /* as the module does */
 	if (o->model && mmr_config_load_model(&rp->cfg, o->model, err, sizeof(err)) != 0)
 		die("--model: %s", err);
 	if (o->user_domain)

@@ -120,7 +120,7 @@ typedef struct _instanceData {
 	STATSCOUNTER_DEF(ctrSnapshots, mutCtrSnapshots)
 	STATSCOUNTER_DEF(ctrSnapFailed, mutCtrSnapFailed)
 	/* gauges and counters owned by the engine, copied in by the read notifier */
-	intctr_t users, usersEvicted, ips, ipsEvicted, reasonsDropped, allowlisted;
+	intctr_t users, usersEvicted, ips, ipsEvicted, reasonsDropped, allowlisted, timeClamped;
 	intctr_t level[5], geoipLookups, geoipCacheHits;
 	intctr_t stateBytes, snapDurationMs, snapMaxStallMs, snapBytes, snapUsers;
 	intctr_t pseudoWaiting, pseudoReattached;
@@ -167,6 +167,7 @@ static struct cnfparamdescr actpdescr[] = {
 	{"failburst.window", eCmdHdlrPositiveInt, 0},
 	{"state.maxusers", eCmdHdlrPositiveInt, 0},
 	{"state.maxips", eCmdHdlrPositiveInt, 0},
+	{"time.maxfuture", eCmdHdlrNonNegInt, 0},
 	{"statefile", eCmdHdlrString, 0},
 	{"statefile.interval", eCmdHdlrNonNegInt, 0},
 	{"statefile.pseudonymkey", eCmdHdlrString, 0},
@@ -218,6 +219,9 @@ ENDfreeCnf
 BEGINcreateInstance
 CODESTARTcreateInstance
 	mmr_config_init(&pData->cfg);
+	/* live input: a time more than a day ahead of this box's clock is a forgery or a broken
+	 * clock (docs/threat-model.md); the engine's own default is off, for replays and tests */
+	pData->cfg.max_future = MMR_LIVE_MAX_FUTURE;
 	pData->input = INPUT_TAGMSG;
 	/* glibc lets new readers overtake a waiting writer: under steady load a HUP would wait
 	 * for ever. Prefer the writer (it holds the lock for two pointer swaps only). */
@@ -638,6 +642,8 @@ CODESTARTnewActInst
 			pData->cfg.max_users = (uint32_t)pvals[i].val.d.n;
 		} else if (!strcmp(name, "state.maxips")) {
 			pData->cfg.max_ips = (uint32_t)pvals[i].val.d.n;
+		} else if (!strcmp(name, "time.maxfuture")) {
+			pData->cfg.max_future = pvals[i].val.d.n;
 		} else if (!strcmp(name, "statefile")) {
 			char *v = es_str2cstr(pvals[i].val.d.estr, NULL);
 			free(pData->statefile);
@@ -778,6 +784,7 @@ static void stats_read(statsobj_t __attribute__((unused)) *s, void *ctx)
 	pData->ipsEvicted = st.ips_evicted;
 	pData->reasonsDropped = st.reasons_dropped;
 	pData->allowlisted = st.allowlisted;
+	pData->timeClamped = st.time_clamped;
 	for (int i = 0; i < 5; i++)
 		pData->level[i] = st.level[i];
 	pData->geoipLookups = st.geoip_lookups;
@@ -826,6 +833,7 @@ static rsRetVal setup_stats(instanceData *pData)
 	ADD_GAUGE("ips.evicted", ipsEvicted)
 	ADD_GAUGE("reasons.dropped", reasonsDropped)
 	ADD_GAUGE("reasons.allowlisted", allowlisted)
+	ADD_GAUGE("events.time_clamped", timeClamped)
 	ADD_GAUGE("events.unknown", level[0])
 	ADD_GAUGE("events.low", level[1])
 	ADD_GAUGE("events.moderate", level[2])

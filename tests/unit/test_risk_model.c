@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -263,6 +264,43 @@ static void test_rules_listed_and_user_bytes(void **state)
 	assert_true(b > 300 && b < 8192);
 }
 
+/* time.maxfuture (docs/threat-model.md): a burst claiming a time 1,000 days ahead is scored
+ * as "now", so it cannot push the user's clock into the future; an event three days later
+ * then decays the risk by one half-life, as it would have without the forged time. */
+static void test_future_times_are_clamped(void **state)
+{
+	fixture *f = *state;
+	f->cfg.max_future = 100 * 86400;
+	mmr_engine *e = start(f);
+	int64_t now = (int64_t)time(NULL);
+	mmr_result r = burst(e, "mallory", now + 1000 * 86400LL);
+	assert_int_equal(points_of(&r, BURST), 30);
+	int before = r.user_score;
+	assert_true(before > 0);
+	mmr_stats st;
+	mmr_engine_stats(e, &st);
+	assert_int_equal(st.time_clamped, 5);
+	r = event(e, "mallory", MMR_OUTCOME_SUCCESS, "10.1.1.1", now + 72 * 3600);
+	assert_int_equal(r.user_score, (int)lround(100.0 * (1.0 - exp(-15.0 / 60.0)))); /* 30/2 */
+	assert_true(r.user_score < before);
+	mmr_engine_stats(e, &st);
+	assert_int_equal(st.time_clamped, 5); /* 3 days ahead is within the 100 allowed */
+
+	/* off (the engine's default): the forged time is taken as it is */
+	mmr_config cfg;
+	char err[256];
+	mmr_config_init(&cfg);
+	assert_int_equal(cfg.max_future, 0);
+	mmr_engine *e2 = mmr_engine_new(&cfg, err, sizeof(err));
+	r = burst(e2, "mallory", now + 1000 * 86400LL);
+	r = event(e2, "mallory", MMR_OUTCOME_SUCCESS, "10.1.1.1", now + 72 * 3600);
+	assert_int_equal(r.user_score, before); /* "late" event: no decay at all */
+	mmr_engine_free(e2);
+	assert_int_equal(mmr_config_set(&cfg, "time.maxfuture", "1d", err, sizeof(err)), 0);
+	assert_int_equal(cfg.max_future, 86400);
+	mmr_config_clear(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +313,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_message_names_user_level_and_top_reasons, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rules_listed_and_user_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_future_times_are_clamped, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

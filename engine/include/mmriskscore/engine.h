@@ -38,10 +38,15 @@ typedef struct mmr_config {
 	uint32_t max_ips;               /* entries per IP-keyed detector table */
 	double newhire_factor;          /* points x this in the first 90 days after start_date */
 	double privileged_factor;       /* points x this for roster-privileged users */
+	int64_t max_future;             /* event times more than this (seconds) ahead of the wall
+					 * clock are scored as "now"; 0 = never (docs/threat-model.md) */
 	mmr_netlist *corporate;         /* office NAT, VPN pools: never "shared" or "new" */
 	struct mmr_model *model;        /* rule weights/caps and detector params from a model
 					 * file (docs/model.md), resolved by mmr_engine_new */
 } mmr_config;
+
+/* The module's (and the replay tool's) default for max_future: one day. */
+#define MMR_LIVE_MAX_FUTURE 86400
 
 /* Defaults, with their rationale, are documented in docs/configuration.md. */
 void mmr_config_init(mmr_config *cfg);
@@ -101,6 +106,7 @@ struct fjson_object *mmr_result_to_json(const mmr_result *r);
 typedef struct mmr_stats {
 	uint64_t events_scored;
 	uint64_t events_failed;      /* not scored: out of memory */
+	uint64_t time_clamped;       /* event times too far in the future, scored as "now" */
 	uint64_t users;              /* resident now */
 	uint64_t users_evicted;      /* dropped by the max_users cap */
 	uint64_t ips;                /* resident now, all IP-keyed tables */
