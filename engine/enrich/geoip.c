@@ -40,6 +40,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/mman.h>
+#include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -92,6 +96,41 @@ static bool type_has(const char *type, const char *const *words)
 	return false;
 }
 
+/* A private in-memory copy of the file (memfd), or -1 when one cannot be made (then the file
+ * itself is mapped, as before). */
+static int private_copy(const char *path)
+{
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	int out = memfd_create("mmriskscore-geoip", MFD_CLOEXEC);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	char buf[1 << 16];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				close(in);
+				close(out);
+				return -1;
+			}
+			off += w;
+		}
+	}
+	close(in);
+	if (n < 0) {
+		close(out);
+		return -1;
+	}
+	return out;
+}
+
 static const char *const city_types[] = {"City", "Country", "Enterprise", NULL};
 static const char *const asn_types[] = {"ASN", "ISP", NULL};
 
@@ -101,9 +140,29 @@ static bool open_one(MMDB_s *db, const char *path, const char *what, const char 
 		     const char *expected, const char *const *other_types, char *err,
 		     size_t errlen)
 {
+	/* libmaxminddb maps the file. A file replaced in place while mapped (cp over it
+	 * truncates first; geoipupdate renames, which is safe) would make the next lookup die
+	 * with SIGBUS, taking rsyslogd with it. So the database is copied into an anonymous
+	 * memory file first and that copy is mapped: it costs the database's size in memory,
+	 * and nothing outside this process can shrink it. */
+	struct stat sb;
+	if (stat(path, &sb) != 0) {
+		snprintf(err, errlen, "GeoIP %s database %s: %s", what, path, strerror(errno));
+		return false;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "GeoIP %s database %s: not a regular file", what, path);
+		return false;
+	}
+	int mfd = private_copy(path);
+	char mpath[64];
+	if (mfd >= 0)
+		snprintf(mpath, sizeof(mpath), "/proc/self/fd/%d", mfd);
 	errno = 0;
-	int st = MMDB_open(path, MMDB_MODE_MMAP, db);
+	int st = MMDB_open(mfd >= 0 ? mpath : path, MMDB_MODE_MMAP, db);
 	int e = errno;
+	if (mfd >= 0)
+		close(mfd); /* the mapping keeps the memory file alive */
 	if (st != MMDB_SUCCESS) {
 		if ((st == MMDB_FILE_OPEN_ERROR || st == MMDB_IO_ERROR) && e != 0)
 			snprintf(err, errlen, "GeoIP %s database %s: %s (%s)", what, path,

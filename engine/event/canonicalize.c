@@ -132,8 +132,10 @@ static const char *scalar_str(struct json_object *v)
 static int64_t count_value(struct json_object *v)
 {
 	if (json_object_get_type(v) == json_type_int) {
+		/* libfastjson saturates numbers beyond int64 at INT64_MAX: out of range, not a
+		 * count (the same digits in a string are rejected below too) */
 		int64_t n = json_object_get_int64(v);
-		return n >= 0 ? n : -1;
+		return n >= 0 && n != INT64_MAX ? n : -1;
 	}
 	if (json_object_get_type(v) != json_type_string)
 		return -1;
