@@ -29,6 +29,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mmriskscore/event.h"
+
 #ifndef MMR_FUZZ_SRCDIR
 #define MMR_FUZZ_SRCDIR "."
 #endif
@@ -427,6 +429,25 @@ static inline void fuzz_check_text(const char *s, size_t cap, const char *what)
 	while (v.p < v.end)
 		if (!fuzz_jv_utf8(&v))
 			FUZZ_FAIL("%s: %s: \"%s\"", what, v.why, s);
+}
+
+/* Every text field of a canonical event: terminated inside its buffer, valid UTF-8. */
+static inline void fuzz_check_event_texts(const mmr_event *ev)
+{
+	fuzz_check_text(ev->user, sizeof(ev->user), "event.user");
+	fuzz_check_text(ev->user_raw, sizeof(ev->user_raw), "event.user_raw");
+	fuzz_check_text(ev->target, sizeof(ev->target), "event.target");
+	fuzz_check_text(ev->device, sizeof(ev->device), "event.device");
+	fuzz_check_text(ev->auth_method, sizeof(ev->auth_method), "event.auth_method");
+	fuzz_check_text(ev->mfa_factor, sizeof(ev->mfa_factor), "event.mfa_factor");
+	fuzz_check_text(ev->group, sizeof(ev->group), "event.group");
+	fuzz_check_text(ev->session_id, sizeof(ev->session_id), "event.session_id");
+	fuzz_check_text(ev->reason, sizeof(ev->reason), "event.reason");
+	fuzz_check_text(ev->host, sizeof(ev->host), "event.host");
+	fuzz_check_text(ev->user_agent, sizeof(ev->user_agent), "event.user_agent");
+	fuzz_check_text(ev->geo_country, sizeof(ev->geo_country), "event.geo_country");
+	fuzz_check_text(ev->geo_city, sizeof(ev->geo_city), "event.geo_city");
+	fuzz_check_text(ev->as_org, sizeof(ev->as_org), "event.as_org");
 }
 
 #endif

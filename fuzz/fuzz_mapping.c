@@ -68,20 +68,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void check_event(const mmr_event *ev)
 {
-	fuzz_check_text(ev->user, sizeof(ev->user), "event.user");
-	fuzz_check_text(ev->user_raw, sizeof(ev->user_raw), "event.user_raw");
-	fuzz_check_text(ev->target, sizeof(ev->target), "event.target");
-	fuzz_check_text(ev->device, sizeof(ev->device), "event.device");
-	fuzz_check_text(ev->auth_method, sizeof(ev->auth_method), "event.auth_method");
-	fuzz_check_text(ev->mfa_factor, sizeof(ev->mfa_factor), "event.mfa_factor");
-	fuzz_check_text(ev->group, sizeof(ev->group), "event.group");
-	fuzz_check_text(ev->session_id, sizeof(ev->session_id), "event.session_id");
-	fuzz_check_text(ev->reason, sizeof(ev->reason), "event.reason");
-	fuzz_check_text(ev->host, sizeof(ev->host), "event.host");
-	fuzz_check_text(ev->user_agent, sizeof(ev->user_agent), "event.user_agent");
-	fuzz_check_text(ev->geo_country, sizeof(ev->geo_country), "event.geo_country");
-	fuzz_check_text(ev->geo_city, sizeof(ev->geo_city), "event.geo_city");
-	fuzz_check_text(ev->as_org, sizeof(ev->as_org), "event.as_org");
+	fuzz_check_event_texts(ev);
 	if ((unsigned)ev->action >= MMR_ACTION_COUNT_ || (unsigned)ev->outcome > MMR_OUTCOME_FAILURE)
 		FUZZ_FAIL("action %d outcome %d", (int)ev->action, (int)ev->outcome);
 	struct json_object *j = mmr_event_to_json(ev);

@@ -39,11 +39,6 @@ static void *global_new(const mmr_config *cfg)
 	return mmr_lru_table_new(cfg->max_ips, sizeof(ip_state), 16);
 }
 
-static void global_free(void *g)
-{
-	mmr_lru_table_free(g);
-}
-
 static void window_label(int64_t w, char *buf, size_t len)
 {
 	if (w % 3600 == 0)
@@ -125,12 +120,6 @@ static void learn(const mmr_detect_ctx *ctx)
 	mmr_lru_release(&hold);
 }
 
-static void stats(void *g, mmr_stats *st)
-{
-	st->ips += mmr_lru_count(g);
-	st->ips_evicted += mmr_lru_evictions(g);
-}
-
 static void user_load(void *user_state)
 {
 	fw_repair(user_state);
@@ -167,10 +156,10 @@ const mmr_detector mmr_detector_auth_failure_burst = {
 	.rules = rules,
 	.user_state_size = sizeof(failure_window),
 	.global_new = global_new,
-	.global_free = global_free,
+	.global_free = mmr_table_global_free,
 	.score = score,
 	.learn = learn,
-	.stats = stats,
+	.stats = mmr_table_global_stats,
 	.state_version = 1,
 	.global_save = global_save,
 	.global_load = global_load,

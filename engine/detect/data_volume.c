@@ -154,11 +154,6 @@ static void *global_new(const mmr_config *cfg)
 	return mmr_lru_table_new(MAX_GROUPS, sizeof(group_hist), 16);
 }
 
-static void global_free(void *g)
-{
-	mmr_lru_table_free(g);
-}
-
 /* ---- small helpers ------------------------------------------------------------------- */
 
 static double log2_mib(int64_t bytes)
@@ -507,7 +502,7 @@ const mmr_detector mmr_detector_data_volume = {
 	.user_state_size = sizeof(dv_state),
 	.params = params,
 	.global_new = global_new,
-	.global_free = global_free,
+	.global_free = mmr_table_global_free,
 	.score = score,
 	.learn = learn,
 	.state_version = 1,

@@ -148,6 +148,11 @@ typedef struct mmr_detector {
 
 extern const mmr_detector *const mmr_detectors[];
 
+/* For detectors whose global state is one mmr_lru_table: free it, and count its entries and
+ * evictions with the other cross-user tables (mmr_stats ips / ips_evicted). */
+void mmr_table_global_free(void *table);
+void mmr_table_global_stats(void *table, mmr_stats *st);
+
 /* Shared by detectors that must ignore corporate and private addresses. */
 bool mmr_ip_is_external(const mmr_config *cfg, const mmr_ip *ip);
 

@@ -6,6 +6,7 @@
 
 #include "detector.h"
 #include "../net/netlist.h"
+#include "../state/lru_table.h"
 
 extern const mmr_detector mmr_detector_hour_of_week_rarity;
 extern const mmr_detector mmr_detector_working_timezone;
@@ -110,4 +111,15 @@ uint32_t mmr_hash32(const void *p, size_t len)
 uint32_t mmr_user_hash32(const char *u)
 {
 	return mmr_hash32(u, strlen(u));
+}
+
+void mmr_table_global_free(void *table)
+{
+	mmr_lru_table_free(table);
+}
+
+void mmr_table_global_stats(void *table, mmr_stats *st)
+{
+	st->ips += mmr_lru_count(table);
+	st->ips_evicted += mmr_lru_evictions(table);
 }

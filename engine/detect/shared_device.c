@@ -77,11 +77,6 @@ static void *global_new(const mmr_config *cfg)
 	return mmr_lru_table_new(cfg->max_ips, sizeof(mmr_accounts), 16);
 }
 
-static void global_free(void *g)
-{
-	mmr_lru_table_free(g);
-}
-
 /* The device key: trimmed, lower-cased; 0 when the name is generic or empty. */
 static size_t device_key(const char *device, char key[KEY_MAX])
 {
@@ -164,12 +159,6 @@ static void learn(const mmr_detect_ctx *ctx)
 	mmr_lru_release(&hold);
 }
 
-static void stats(void *g, mmr_stats *st)
-{
-	st->ips += mmr_lru_count(g);
-	st->ips_evicted += mmr_lru_evictions(g);
-}
-
 static void dev_pseudo(void *value, const mmr_snap_pseudo *p)
 {
 	mmr_accounts *a = value;
@@ -200,10 +189,10 @@ const mmr_detector mmr_detector_shared_device = {
 	.user_state_size = 0,
 	.params = params,
 	.global_new = global_new,
-	.global_free = global_free,
+	.global_free = mmr_table_global_free,
 	.score = score,
 	.learn = learn,
-	.stats = stats,
+	.stats = mmr_table_global_stats,
 	.state_version = 1,
 	.global_save = global_save,
 	.global_load = global_load,

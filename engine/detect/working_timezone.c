@@ -163,11 +163,6 @@ static void *global_new(const mmr_config *cfg)
 	return mmr_lru_table_new(cap < 64 ? 64 : cap, sizeof(group_hours), 16);
 }
 
-static void global_free(void *g)
-{
-	mmr_lru_table_free(g);
-}
-
 /* Human activity at home: a session that ends, times out or reports statistics is not someone
  * at work, and an event located in another country than the roster's is a trip, whose hours
  * are the destination's (and whose country is the geography detectors' business). */
@@ -463,13 +458,6 @@ static void learn(const mmr_detect_ctx *ctx)
 		learn_group(ctx, h);
 }
 
-/* The group table shows in the statistics with the other detector tables (ips, ips_evicted). */
-static void stats(void *g, mmr_stats *st)
-{
-	st->ips += mmr_lru_count(g);
-	st->ips_evicted += mmr_lru_evictions(g);
-}
-
 /* Saved state (docs/state.md): the group table; the member hashes are enciphered when the
  * snapshot is pseudonymized. */
 static void group_pseudo(void *value, const mmr_snap_pseudo *p)
@@ -496,10 +484,10 @@ const mmr_detector mmr_detector_working_timezone = {
 	.user_state_size = sizeof(wtz_state),
 	.params = params,
 	.global_new = global_new,
-	.global_free = global_free,
+	.global_free = mmr_table_global_free,
 	.score = score,
 	.learn = learn,
-	.stats = stats,
+	.stats = mmr_table_global_stats,
 	.state_version = 1,
 	.global_save = global_save,
 	.global_load = global_load,
