@@ -18,15 +18,11 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 
 mmr_init
 mmr_need_rulebase
-simulator=${MMRISK_SIMULATE:-$MMR_SRCDIR/contrib/simulator/mmrisk-simulate}
-[ -f "$simulator" ] || mmr_fail "simulator not found: $simulator"
+mmr_simulate 5 60 5
 sim=$MMR_WORK/sim
-"$simulator" --seed 5 --users 60 --days 5 --out "$sim" --quiet >"$MMR_WORK/sim.out" 2>&1 ||
-	mmr_fail "the simulator failed: $(tail -n 5 "$MMR_WORK/sim.out")"
 export TZ=UTC
+mmr_live_parsers
 rb=$MMR_WORK/live.rulebase
-cp "$MMR_RULEBASE" "$rb" || mmr_fail "cannot copy $MMR_RULEBASE"
-cp -r "${MMRISK_MAPPINGS:-$MMR_SRCDIR/mappings}" "$MMR_WORK/mappings" || mmr_fail "cannot copy the mappings"
 roster=$MMR_WORK/roster.csv
 lists=$MMR_WORK/lists
 cp "$sim/roster.csv" "$roster"

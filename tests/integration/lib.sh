@@ -111,6 +111,24 @@ mmr_init() {
 	case $MMR_MODULE in /*) ;; *) MMR_MODULE=$(cd "$(dirname "$MMR_MODULE")" && pwd)/$(basename "$MMR_MODULE") ;; esac
 }
 
+# mmr_simulate SEED USERS DAYS: a simulated company (contrib/simulator/mmrisk-simulate, or
+# MMRISK_SIMULATE) written to $MMR_WORK/sim: logs.syslog, roster.csv, lists/, GeoIP databases.
+mmr_simulate() {
+	local simulator=${MMRISK_SIMULATE:-$MMR_SRCDIR/contrib/simulator/mmrisk-simulate}
+	[ -f "$simulator" ] || mmr_fail "simulator not found: $simulator"
+	"$simulator" --seed "$1" --users "$2" --days "$3" --out "$MMR_WORK/sim" --quiet \
+		>"$MMR_WORK/sim.out" 2>&1 ||
+		mmr_fail "the simulator failed: $(tail -n 5 "$MMR_WORK/sim.out")"
+}
+
+# mmr_live_parsers: copies of the rulebase and the mappings that a test may rewrite and HUP
+# ($MMR_WORK/live.rulebase, $MMR_WORK/mappings)
+mmr_live_parsers() {
+	cp "$MMR_RULEBASE" "$MMR_WORK/live.rulebase" || mmr_fail "cannot copy $MMR_RULEBASE"
+	cp -r "${MMRISK_MAPPINGS:-$MMR_SRCDIR/mappings}" "$MMR_WORK/mappings" ||
+		mmr_fail "cannot copy the mappings"
+}
+
 # The combined identity/VPN rulebase. make check passes MMRISK_RULEBASE (built by make from
 # rulebase/*.rulebase); run by hand before that, it is made here the way make does: each part
 # compiled by rulebase/expand-types.awk (liblognorm 2.0.6 leaks on user-defined types), then
