@@ -3,8 +3,9 @@
 # as long as asked) four worker threads score a stream that never lets up: a simulated
 # company's identity and VPN logs interleaved with a flood of sign-ins by names and addresses
 # never seen before (so the user and IP tables stay at their caps and evict all the time),
-# while rsyslogd gets a HUP every 2 s (rulebase, mappings, roster, lists, GeoIP reloaded; the
-# watch list rewritten in between) and writes a snapshot every 2 s. Checks:
+# while rsyslogd gets a HUP every 2 s (once the previous reload is logged; rulebase, mappings,
+# roster, lists, GeoIP reloaded; the watch list rewritten in between) and writes a snapshot
+# every 2 s. Checks:
 #   - every message sent comes out exactly once (in = out), none failed, all scored or counted;
 #   - the users gauge never exceeds state.maxusers, and evictions are counted (users and
 #     cross-user entries; state.maxips caps each cross-user table, the ips gauge sums them);
@@ -106,6 +107,14 @@ while ((SECONDS - t0 < seconds)); do
 	mv -f "$lists/watch-countries.txt.new" "$lists/watch-countries.txt"
 	kill -HUP "$MMR_PID" || mmr_fail "kill -HUP failed"
 	hups=$((hups + 1))
+	# signals that arrive while a reload runs merge into one: on a busy machine a reload can
+	# take longer than 2 s, so the next HUP waits for this one to be logged
+	for ((i = 0; i < 600; i++)); do
+		[ "$(count "$ctx_re")" -ge "$hups" ] && break
+		kill -0 "$MMR_PID" 2>/dev/null || mmr_fail "rsyslogd died during HUP $hups"
+		sleep 0.05
+	done
+	[ "$(count "$ctx_re")" -ge "$hups" ] || mmr_fail "HUP $hups: the context reload was not logged within 30 s"
 done
 : >"$MMR_WORK/stop"
 wait "$sender" || mmr_fail "the sender failed"
@@ -137,7 +146,7 @@ evicted=$(jq '."users.evicted"' <<<"$s")
 ips_evicted=$(jq '."ips.evicted"' <<<"$s")
 [ "$evicted" -gt 0 ] || mmr_fail "expected user evictions at state.maxusers=$maxusers, impstats says $evicted"
 snaps=$(jq .snapshots <<<"$s")
-[ "$snaps" -ge $((run_secs / 2 - 3)) ] || mmr_fail "expected about $((run_secs / 2)) snapshots in ${run_secs}s, impstats says $snaps"
+[ "$snaps" -ge $((run_secs / 4)) ] || mmr_fail "expected a snapshot about every 2 s, impstats says $snaps in ${run_secs}s"
 bad=$(grep -E '^[^ ]+ (emerg|alert|crit|err|warning) ' "$MMR_WORK/internal.log")
 [ -z "$bad" ] || mmr_fail "expected no error or warning in the internal log, saw:
 $(head -n 5 <<<"$bad" | cut -c1-300)"
