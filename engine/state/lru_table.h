@@ -58,13 +58,17 @@ int mmr_lru_set_seed(mmr_lru_table *t, uint64_t seed);
  * pass from mmr_lru_new_pass(): a copy in batches that never holds the lock for long. Entries
  * already accepted in this pass are skipped; an entry is accepted (and marked) when visit
  * returns 0; a nonzero return ends the batch and is returned (call again for the next batch:
- * entries used meanwhile are not visited twice, entries created meanwhile are visited). One
- * pass at a time per table. */
+ * entries used meanwhile are not visited twice, entries created meanwhile are visited). A batch
+ * resumes where the previous one stopped, so a whole pass looks at each entry once, plus once
+ * more per entry used between batches (lru_table.c). One pass at a time per table. */
 typedef int (*mmr_lru_visit)(void *arg, const void *key, size_t keylen, void *value,
 			     bool protected_);
 uint32_t mmr_lru_new_pass(mmr_lru_table *t);
 int mmr_lru_visit_stripe(mmr_lru_table *t, unsigned i, uint32_t pass, mmr_lru_visit visit,
 			 void *arg, uint64_t *held_ns);
+/* Entries looked at by copy passes (pass != 0) so far, copied or skipped: the cost of the
+ * passes independent of the CPU (tests, engine-bench). */
+uint64_t mmr_lru_pass_visits(const mmr_lru_table *t);
 
 /* Stores value (value_size bytes) under key as the most recent entry of its segment
  * (protected or probation), creating the entry (evicting as acquire does) or overwriting it.
