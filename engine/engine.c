@@ -617,9 +617,9 @@ int mmr_engine_param(const mmr_engine *e, const char *key, double *value)
 
 size_t mmr_engine_user_bytes(const mmr_engine *e)
 {
-	/* lru_table.c: a 48-byte entry header (aligned), 8 bytes of bucket pointer, the key
-	 * (typically under 24 bytes) and malloc's 16-byte chunk header */
-	return e->record_size + 48 + 8 + 24 + 16;
+	/* lru_table.c: a 39-byte entry header and the key (typically under 24 bytes) rounded up
+	 * to 16, 8 bytes of bucket pointer and malloc's 16-byte chunk header */
+	return e->record_size + 64 + 8 + 16;
 }
 
 void mmr_result_message(const mmr_result *r, char *buf, size_t len)

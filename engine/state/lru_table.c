@@ -7,7 +7,8 @@
  *              │ buckets[0..B-1] ──► entry ──► entry        (chained, B doubles at load 1)
  *              └ lru head ◄──► entry ◄──► entry ◄──► tail   (most recent first)
  *
- *   entry: | hnext | prev | next | hash (8) | keylen (2) | seg | mark (4) | value | key |
+ *   entry: | hnext | prev | next | hash (8) | mark (4) | keylen (2) | seg | key | pad | value |
+ *          (the value 16-aligned: malloc's alignment)
  *
  * Eviction is segmented (SLRU): every stripe keeps two recency lists, "probation" for entries
  * nobody vouched for and "protected" for entries the owner marked with mmr_lru_protect() (the
@@ -23,7 +24,7 @@
  * stripe, so the table may evict while other stripes still have room; with a seeded hash the
  * stripes fill evenly (binomial spread, a few percent at 1,000 entries per stripe).
  *
- * Cost per entry: 48 bytes of header (with the alignment of the value) + value + key, plus 8
+ * Cost per entry: 39 bytes of header + key, rounded up to 16, + value, plus 8
  * bytes of bucket pointer at most and the allocator's own overhead (mmr_lru_bytes()).
  *
  * Persistence (snapshot.c): mmr_lru_visit_stripe() hands out one stripe's entries, least
@@ -53,10 +54,10 @@ typedef struct entry {
 	struct entry *hnext;
 	struct entry *prev, *next;
 	uint64_t hash;
+	uint32_t mark;        /* the last mmr_lru_new_pass() that copied it */
 	uint16_t keylen;
-	uint8_t seg;                       /* 0 probation, 1 protected */
-	uint32_t mark;                     /* the last mmr_lru_new_pass() that copied it */
-	_Alignas(16) unsigned char data[]; /* value, then key */
+	uint8_t seg;          /* 0 probation, 1 protected */
+	unsigned char key[];  /* then the value, at entry_value() */
 } entry;
 
 struct mmr_lru_stripe {
@@ -83,6 +84,7 @@ struct mmr_lru_table {
 	atomic_size_t key_bytes, buckets; /* for mmr_lru_bytes() */
 	atomic_uint pass;
 	atomic_uint_fast64_t pass_visits; /* entries looked at by copy passes, for tests/benchmarks */
+	atomic_uint_fast64_t pass_cpu_max; /* longest batch in thread CPU ns (preemption excluded) */
 };
 
 static uint64_t mix64(uint64_t z)
@@ -96,6 +98,13 @@ static uint64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -162,9 +171,17 @@ void mmr_lru_table_free(mmr_lru_table *t)
 	free(t);
 }
 
-static inline unsigned char *entry_key(const mmr_lru_table *t, entry *e)
+/* The key sits right after the header and the value after the key (16-aligned): a lookup
+ * compares the key in the header's cache line instead of one past a value that can be 1.5 KB
+ * long (a user record), and the value starts there too. */
+static inline size_t value_offset(size_t keylen)
 {
-	return e->data + t->value_size;
+	return (offsetof(entry, key) + keylen + 15) & ~(size_t)15;
+}
+
+static inline unsigned char *entry_value(entry *e)
+{
+	return (unsigned char *)e + value_offset(e->keylen);
 }
 
 static void lru_unlink(mmr_lru_stripe *s, entry *e)
@@ -228,13 +245,12 @@ static mmr_lru_stripe *stripe_of(mmr_lru_table *t, uint64_t h)
 }
 
 /* The entry of key in s (locked), or NULL. */
-static entry *find(mmr_lru_table *t, mmr_lru_stripe *s, uint64_t h, const void *key,
-		   size_t keylen)
+static entry *find(mmr_lru_stripe *s, uint64_t h, const void *key, size_t keylen)
 {
 	if (s->nbuckets == 0)
 		return NULL;
 	for (entry *e = s->buckets[h & (s->nbuckets - 1)]; e; e = e->hnext)
-		if (e->hash == h && e->keylen == keylen && memcmp(entry_key(t, e), key, keylen) == 0)
+		if (e->hash == h && e->keylen == keylen && memcmp(e->key, key, keylen) == 0)
 			return e;
 	return NULL;
 }
@@ -261,13 +277,14 @@ static entry *insert(mmr_lru_table *t, mmr_lru_stripe *s, uint64_t h, const void
 	}
 	if (s->count >= s->nbuckets && grow(s) != 0)
 		return NULL;
-	entry *e = malloc(sizeof(entry) + t->value_size + keylen);
+	/* malloc's alignment (16 on the 64-bit ABIs) keeps the value 16-aligned */
+	entry *e = malloc(value_offset(keylen) + t->value_size);
 	if (e == NULL)
 		return NULL;
-	memset(e, 0, sizeof(entry) + t->value_size);
+	memset(e, 0, value_offset(keylen) + t->value_size);
 	e->hash = h;
 	e->keylen = (uint16_t)keylen;
-	memcpy(entry_key(t, e), key, keylen);
+	memcpy(e->key, key, keylen);
 	e->hnext = s->buckets[h & (s->nbuckets - 1)];
 	s->buckets[h & (s->nbuckets - 1)] = e;
 	lru_push_front(s, e);
@@ -289,13 +306,15 @@ void *mmr_lru_acquire(mmr_lru_table *t, const void *key, size_t keylen, bool cre
 		keylen = UINT16_MAX;
 	pthread_mutex_lock(&s->mu);
 	hold->stripe = s;
-	entry *e = find(t, s, h, key, keylen);
+	hold->entry = NULL;
+	entry *e = find(s, h, key, keylen);
 	if (e != NULL) {
 		if (s->head[e->seg] != e) {
 			lru_unlink(s, e);
 			lru_push_front(s, e);
 		}
-		return e->data;
+		hold->entry = e;
+		return entry_value(e);
 	}
 	if (!create)
 		return NULL;
@@ -303,13 +322,14 @@ void *mmr_lru_acquire(mmr_lru_table *t, const void *key, size_t keylen, bool cre
 		return NULL;
 	if (created)
 		*created = true;
-	return e->data;
+	hold->entry = e;
+	return entry_value(e);
 }
 
 void mmr_lru_protect(mmr_lru_hold *hold, void *value)
 {
-	entry *e = (entry *)((unsigned char *)value - offsetof(entry, data));
-	if (e->seg == 1 || hold->stripe == NULL)
+	entry *e = hold->entry;
+	if (e == NULL || hold->stripe == NULL || entry_value(e) != value || e->seg == 1)
 		return;
 	lru_unlink(hold->stripe, e);
 	e->seg = 1;
@@ -340,7 +360,8 @@ uint64_t mmr_lru_bytes(const mmr_lru_table *t)
 	uint64_t n = atomic_load(&m->count);
 	return sizeof(*t) + (uint64_t)t->nstripes * sizeof(mmr_lru_stripe) +
 	       atomic_load(&m->buckets) * sizeof(entry *) +
-	       n * (sizeof(entry) + t->value_size + MALLOC_OVERHEAD) + atomic_load(&m->key_bytes);
+	       n * (offsetof(entry, key) + 8 + t->value_size + MALLOC_OVERHEAD) +
+	       atomic_load(&m->key_bytes); /* 8: the value's alignment, on average */
 }
 
 unsigned mmr_lru_stripes(const mmr_lru_table *t)
@@ -402,11 +423,11 @@ int mmr_lru_visit_stripe(mmr_lru_table *t, unsigned i, uint32_t pass, mmr_lru_vi
 		return 0;
 	mmr_lru_stripe *s = &t->stripes[i];
 	pthread_mutex_lock(&s->mu);
-	uint64_t t0 = now_ns();
+	uint64_t t0 = now_ns(), c0 = pass ? thread_cpu_ns() : 0;
 	if (pass == 0) {
 		for (int g = 0; g < 2 && rc == 0; g++)
 			for (entry *e = s->tail[g]; e && rc == 0; e = e->prev)
-				rc = visit(arg, entry_key(t, e), e->keylen, e->data, g == 1);
+				rc = visit(arg, e->key, e->keylen, entry_value(e), g == 1);
 	} else {
 		if (s->cursor_pass != pass) {
 			s->cursor_pass = pass;
@@ -417,7 +438,7 @@ int mmr_lru_visit_stripe(mmr_lru_table *t, unsigned i, uint32_t pass, mmr_lru_vi
 			     e = e->prev) {
 				visits++;
 				if (e->mark != pass) {
-					rc = visit(arg, entry_key(t, e), e->keylen, e->data, g == 1);
+					rc = visit(arg, e->key, e->keylen, entry_value(e), g == 1);
 					if (rc != 0)
 						break;
 					e->mark = pass;
@@ -425,10 +446,13 @@ int mmr_lru_visit_stripe(mmr_lru_table *t, unsigned i, uint32_t pass, mmr_lru_vi
 				s->cursor[g] = e;
 			}
 	}
-	uint64_t held = now_ns() - t0;
+	uint64_t held = now_ns() - t0, cpu = pass ? thread_cpu_ns() - c0 : 0;
 	pthread_mutex_unlock(&s->mu);
 	if (visits)
 		atomic_fetch_add(&t->pass_visits, visits);
+	for (uint_fast64_t m = atomic_load(&t->pass_cpu_max);
+	     cpu > m && !atomic_compare_exchange_weak(&t->pass_cpu_max, &m, cpu);)
+		;
 	if (held_ns)
 		*held_ns = held;
 	return rc;
@@ -439,6 +463,11 @@ uint64_t mmr_lru_pass_visits(const mmr_lru_table *t)
 	return atomic_load(&((mmr_lru_table *)t)->pass_visits);
 }
 
+uint64_t mmr_lru_pass_max_cpu_ns(const mmr_lru_table *t)
+{
+	return atomic_load(&((mmr_lru_table *)t)->pass_cpu_max);
+}
+
 int mmr_lru_put(mmr_lru_table *t, const void *key, size_t keylen, const void *value,
 		bool protected_)
 {
@@ -447,12 +476,12 @@ int mmr_lru_put(mmr_lru_table *t, const void *key, size_t keylen, const void *va
 	uint64_t h = key_hash(t, key, keylen);
 	mmr_lru_stripe *s = stripe_of(t, h);
 	pthread_mutex_lock(&s->mu);
-	entry *e = find(t, s, h, key, keylen);
+	entry *e = find(s, h, key, keylen);
 	if (e == NULL && (e = insert(t, s, h, key, keylen)) == NULL) {
 		pthread_mutex_unlock(&s->mu);
 		return -1;
 	}
-	memcpy(e->data, value, t->value_size);
+	memcpy(entry_value(e), value, t->value_size);
 	lru_unlink(s, e);
 	e->seg = protected_ ? 1 : 0;
 	lru_push_front(s, e);
@@ -468,10 +497,10 @@ bool mmr_lru_remove(mmr_lru_table *t, const void *key, size_t keylen, void *out,
 	uint64_t h = key_hash(t, key, keylen);
 	mmr_lru_stripe *s = stripe_of(t, h);
 	pthread_mutex_lock(&s->mu);
-	entry *e = find(t, s, h, key, keylen);
+	entry *e = find(s, h, key, keylen);
 	if (e != NULL) {
 		if (out)
-			memcpy(out, e->data, t->value_size);
+			memcpy(out, entry_value(e), t->value_size);
 		if (protected_)
 			*protected_ = e->seg == 1;
 		drop(t, s, e);

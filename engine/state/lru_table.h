@@ -13,6 +13,7 @@ typedef struct mmr_lru_stripe mmr_lru_stripe;
 /* What acquire() locked; hand it to release(). */
 typedef struct mmr_lru_hold {
 	mmr_lru_stripe *stripe;
+	void *entry; /* the entry acquire() returned the value of, or NULL */
 } mmr_lru_hold;
 
 /* max_entries: the cap; value_size: bytes of zero-initialized value per entry; stripes: lock
@@ -28,8 +29,9 @@ void *mmr_lru_acquire(mmr_lru_table *t, const void *key, size_t keylen, bool cre
 		      bool *created, mmr_lru_hold *hold);
 void mmr_lru_release(mmr_lru_hold *hold);
 
-/* Moves value's entry (of the stripe hold locks) to the protected segment: from then on it is
- * evicted only when the stripe holds no unprotected entry (see lru_table.c). */
+/* Moves value's entry (value: what the acquire() that filled hold returned) to the protected
+ * segment: from then on it is evicted only when the stripe holds no unprotected entry (see
+ * lru_table.c). Any other value is ignored. */
 void mmr_lru_protect(mmr_lru_hold *hold, void *value);
 
 size_t mmr_lru_count(const mmr_lru_table *t);
@@ -69,6 +71,9 @@ int mmr_lru_visit_stripe(mmr_lru_table *t, unsigned i, uint32_t pass, mmr_lru_vi
 /* Entries looked at by copy passes (pass != 0) so far, copied or skipped: the cost of the
  * passes independent of the CPU (tests, engine-bench). */
 uint64_t mmr_lru_pass_visits(const mmr_lru_table *t);
+/* The longest batch of any copy pass so far in CPU time of the copying thread: the lock hold
+ * without the time the holder was preempted, which a loaded machine adds to held_ns. */
+uint64_t mmr_lru_pass_max_cpu_ns(const mmr_lru_table *t);
 
 /* Stores value (value_size bytes) under key as the most recent entry of its segment
  * (protected or probation), creating the entry (evicting as acquire does) or overwriting it.

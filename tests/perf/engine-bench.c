@@ -80,6 +80,7 @@ extern mmr_engine *mmr_engine_restore(const mmr_config *cfg, const char *path,
 	__attribute__((weak));
 extern uint64_t mmr_engine_state_bytes(mmr_engine *e) __attribute__((weak));
 extern uint64_t mmr_lru_pass_visits(const mmr_lru_table *t) __attribute__((weak));
+extern uint64_t mmr_lru_pass_max_cpu_ns(const mmr_lru_table *t) __attribute__((weak));
 
 /* ---- random numbers: xoshiro256** (seeded by splitmix64), one state per generator ---- */
 
@@ -712,6 +713,7 @@ int main(int argc, char **argv)
 	/* users-table entries the copy looked at (copied or skipped), all saves: the lock-held
 	 * work of a save, independent of the CPU; 0 when the library cannot count it */
 	uint64_t save_visits = 0;
+	double hold_cpu_ms = 0; /* the longest users-table batch in the copier's CPU time */
 	long rss_restored = -1;
 	char snap_err[512] = "", snap_path[1200] = "";
 	if (snapdir && have_state) {
@@ -735,6 +737,8 @@ int main(int argc, char **argv)
 			save_ws[k] = wall() - s0;
 			if (mmr_lru_pass_visits)
 				save_visits += mmr_lru_pass_visits(e->users) - v0;
+			if (mmr_lru_pass_max_cpu_ns)
+				hold_cpu_ms = (double)mmr_lru_pass_max_cpu_ns(e->users) / 1e6;
 			stall_ms[k] = sinfo.max_stall_ms;
 			atomic_store(&stop, 1);
 			uint64_t done = 0;
@@ -856,9 +860,11 @@ int main(int argc, char **argv)
 			       (double)sinfo.bytes / 1048576.0, s_stall.max, s_stall.median,
 			       s_during.median);
 			printf("  snapshot: %.0f users-table entries looked at per save (%.2f per "
-			       "user written)\n",
+			       "user written); longest users-table batch %.2f ms of the copier's "
+			       "CPU time (the stall without preemption)\n",
 			       (double)save_visits / snap_done,
-			       sinfo.users ? (double)save_visits / snap_done / (double)sinfo.users : 0);
+			       sinfo.users ? (double)save_visits / snap_done / (double)sinfo.users : 0,
+			       hold_cpu_ms);
 			printf("  snapshot restore: %.2f s from disk (file dropped from the page "
 			       "cache), %.2f s from the page cache; status %d, %" PRIu64
 			       " users; RSS %+.1f MiB%s%s\n",
@@ -915,11 +921,12 @@ int main(int argc, char **argv)
 				"\"median_stall_ms\":%.3f,\"events_per_s_during_save\":%.0f,"
 				"\"restore_seconds\":%.3f,\"restore_seconds_page_cache\":%.3f,"
 				"\"restore_status\":%d,\"restored_users\":%" PRIu64 ","
-				"\"user_entries_visited_per_save\":%.0f}",
+				"\"user_entries_visited_per_save\":%.0f,"
+				"\"max_batch_cpu_ms\":%.3f}",
 				snap_done, s_save.median, s_save.min, s_save.max, sinfo.users,
 				sinfo.bytes, s_stall.max, s_stall.median, s_during.median, restore_w,
 				warm_w, restore_status, rinfo.users,
-				(double)save_visits / snap_done);
+				(double)save_visits / snap_done, hold_cpu_ms);
 		else
 			fprintf(f, "\"snapshot\":{\"measured\":false,\"why\":\"%s\"}",
 				!snapdir ? "no --snapshot" : !have_state ? "not implemented" : "save failed");

@@ -107,6 +107,54 @@ static void test_value_alignment(void **state)
 	mmr_lru_table_free(t);
 }
 
+/* The key lies between the header and the value: keys of every length up to 40 bytes keep
+ * the value 16-aligned and intact, and a value filled to its last byte leaves the key whole. */
+static void test_key_and_value_do_not_overlap(void **state)
+{
+	(void)state;
+	mmr_lru_table *t = mmr_lru_table_new(1000, 100, 1);
+	char key[48];
+	for (int len = 1; len <= 40; len++) {
+		memset(key, 'a' + len % 26, sizeof(key));
+		mmr_lru_hold h;
+		unsigned char *v = mmr_lru_acquire(t, key, (size_t)len, true, NULL, &h);
+		assert_non_null(v);
+		assert_int_equal((uintptr_t)v % 16, 0);
+		for (int i = 0; i < 112; i++) /* the value rounded up to 16, as stored */
+			assert_int_equal(v[i], 0);
+		memset(v, 0xff, 112);
+		mmr_lru_release(&h);
+	}
+	for (int len = 1; len <= 40; len++) {
+		memset(key, 'a' + len % 26, sizeof(key));
+		assert_true(present(t, key, (size_t)len));
+	}
+	mmr_lru_table_free(t);
+}
+
+/* protect() acts on the entry the hold's acquire() returned, and ignores any other value */
+static void test_protect_only_the_held_entry(void **state)
+{
+	(void)state;
+	mmr_lru_table *t = mmr_lru_table_new(2, 16, 1);
+	mmr_lru_hold h;
+	void *a = mmr_lru_acquire(t, "a", 1, true, NULL, &h);
+	mmr_lru_release(&h);
+	void *b = mmr_lru_acquire(t, "b", 1, true, NULL, &h);
+	mmr_lru_protect(&h, a); /* not what this hold acquired: nothing happens */
+	mmr_lru_release(&h);
+	assert_non_null(get(t, "c", true, NULL)); /* evicts the probation tail: a */
+	assert_false(present(t, "a", 1));
+	assert_non_null(b);
+	b = mmr_lru_acquire(t, "b", 1, false, NULL, &h);
+	mmr_lru_protect(&h, b);
+	mmr_lru_release(&h);
+	assert_non_null(get(t, "d", true, NULL)); /* evicts c, never the protected b */
+	assert_true(present(t, "b", 1));
+	assert_false(present(t, "c", 1));
+	mmr_lru_table_free(t);
+}
+
 static void test_lru_order_single_stripe(void **state)
 {
 	(void)state;
@@ -602,6 +650,8 @@ int main(void)
 		cmocka_unit_test(test_protected_survive_flood),
 		cmocka_unit_test(test_values_zeroed),
 		cmocka_unit_test(test_value_alignment),
+		cmocka_unit_test(test_key_and_value_do_not_overlap),
+		cmocka_unit_test(test_protect_only_the_held_entry),
 		cmocka_unit_test(test_lru_order_single_stripe),
 		cmocka_unit_test(test_touched_entry_survives_a_flood),
 		cmocka_unit_test(test_cap_per_stripe_and_evictions_counted),
