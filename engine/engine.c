@@ -4,11 +4,12 @@
  *
  * User record (the value of the users LRU table):
  *
- *   | user_core (first/last seen, events, risk, rule_last[]) | detector 0 slice | 1 | ... |
+ *   | user_core (first/last seen, events, rule slots) | detector 0 slice | 1 | ... |
  *
  * Each detector's slice sits at a fixed offset computed once from the registry, so adding a
- * detector never touches this file. rule_last[] holds, per rule id, the event time the rule
- * last fed the user's risk: a rule feeds it at most once per rule_cooldown (default 1 h), so a
+ * detector never touches this file. The core's rule slots hold, per rule the user has fired
+ * (RULE_SLOTS of them, engine_internal.h), the risk it holds and the event time it last fed
+ * the user's risk: a rule feeds it at most once per rule_cooldown (default 1 h), so a
  * burst of 40 failures counts once, not 40 times ("caps on score stacking", as Splunk RBA users
  * do), while every message of the burst still carries its own event score and reasons.
  *
@@ -293,12 +294,56 @@ static int adjust_points(mmr_engine *e, const mmr_enriched *x, const char *user,
 	return kept;
 }
 
-static double user_risk(const user_core *u, size_t nrules)
+static double user_risk(const user_core *u)
 {
 	double sum = 0;
-	for (size_t k = 0; k < nrules; k++)
-		sum += u->rule_risk[k] / RISK_ONE;
+	for (int j = 0; j < RULE_SLOTS; j++)
+		sum += u->rule_risk[j] / RISK_ONE;
 	return sum;
+}
+
+int mmr_core_slot(const user_core *u, int k)
+{
+	for (int j = 0; j < RULE_SLOTS; j++)
+		if (u->rule_of[j] == k + 1)
+			return j;
+	return -1;
+}
+
+int mmr_core_claim(mmr_engine *e, user_core *u, int k, int64_t t, uint32_t keep)
+{
+	int j = mmr_core_slot(u, k);
+	if (j >= 0)
+		return j;
+	/* the best victim: free, then inert (no risk, cooldown over: forgetting it changes no
+	 * later score), then the least risk, then the longest since it fired */
+	int best = -1, best_class = 3;
+	for (j = 0; j < RULE_SLOTS; j++) {
+		if (keep & (1u << j))
+			continue;
+		int64_t d = t - (int64_t)u->rule_last[j];
+		int cls = u->rule_of[j] == 0 ? 0
+			  : u->rule_risk[j] == 0 && (d < 0 ? -d : d) >= e->cfg.rule_cooldown ? 1
+											    : 2;
+		if (best < 0 || cls < best_class ||
+		    (cls == best_class && cls == 2 &&
+		     (u->rule_risk[j] < u->rule_risk[best] ||
+		      (u->rule_risk[j] == u->rule_risk[best] &&
+		       u->rule_last[j] < u->rule_last[best])))) {
+			best = j;
+			best_class = cls;
+		}
+		if (best_class == 0)
+			break;
+	}
+	if (best < 0)
+		return -1;
+	if (best_class == 2)
+		atomic_fetch_add(&e->rule_slots_evicted, 1);
+	u->rule_of[best] = (uint8_t)(k + 1);
+	u->rule_last[best] = 0;
+	u->rule_risk[best] = 0;
+	return best;
 }
 
 /* Decays every rule's share to time t, then adds this event's fresh findings: together they
@@ -311,27 +356,32 @@ static void update_risk(mmr_engine *e, user_core *u, const mmr_result *r, int64_
 	if (t > u->risk_time) {
 		if (u->risk_time != 0) {
 			double f = mmr_risk_decay(1.0, u->risk_time, t, e->cfg.user_score_halflife);
-			for (size_t k = 0; k < e->nrules; k++)
-				if (u->rule_risk[k])
-					u->rule_risk[k] = (uint16_t)lround(u->rule_risk[k] * f);
+			for (int j = 0; j < RULE_SLOTS; j++)
+				if (u->rule_risk[j])
+					u->rule_risk[j] = (uint16_t)lround(u->rule_risk[j] * f);
 		}
 		u->risk_time = t;
 	}
 	mmr_reason fresh[MMR_MAX_REASONS];
 	int idx[MMR_MAX_REASONS];
 	int n = 0, sum = 0;
+	uint32_t claimed = 0; /* slots of this event's rules: not to be given up for another */
 	for (int i = 0; i < r->n_reasons; i++) {
 		int k = rule_index(e, r->reasons[i].rule);
 		if (k < 0 || r->reasons[i].points <= 0)
 			continue;
-		if (u->rule_last[k] != 0) {
-			int64_t d = t - (int64_t)u->rule_last[k];
+		int j = mmr_core_slot(u, k);
+		if (j >= 0 && u->rule_last[j] != 0) {
+			int64_t d = t - (int64_t)u->rule_last[j];
 			if ((d < 0 ? -d : d) < e->cfg.rule_cooldown)
 				continue;
 		}
-		if (u->rule_last[k] == 0 || t > (int64_t)u->rule_last[k])
-			u->rule_last[k] = (uint32_t)(t > 0 ? t : 1);
-		idx[n] = k;
+		if (j < 0 && (j = mmr_core_claim(e, u, k, t, claimed)) < 0)
+			continue;
+		claimed |= 1u << j;
+		if (u->rule_last[j] == 0 || t > (int64_t)u->rule_last[j])
+			u->rule_last[j] = (uint32_t)(t > 0 ? t : 1);
+		idx[n] = j;
 		sum += r->reasons[i].points;
 		fresh[n++] = r->reasons[i];
 	}
@@ -339,31 +389,33 @@ static void update_risk(mmr_engine *e, user_core *u, const mmr_result *r, int64_
 		return;
 	double inc = mmr_score_combine(fresh, n);
 	for (int i = 0; i < n; i++) {
-		int k = idx[i];
-		double v = u->rule_risk[k] / RISK_ONE + inc * fresh[i].points / sum;
-		if (v > e->rule_cap[k])
-			v = e->rule_cap[k];
-		if (v * RISK_ONE > u->rule_risk[k])
-			u->rule_risk[k] = (uint16_t)lround(v * RISK_ONE);
+		int j = idx[i];
+		double v = u->rule_risk[j] / RISK_ONE + inc * fresh[i].points / sum;
+		if (v > e->rule_cap[u->rule_of[j] - 1])
+			v = e->rule_cap[u->rule_of[j] - 1];
+		if (v * RISK_ONE > u->rule_risk[j])
+			u->rule_risk[j] = (uint16_t)lround(v * RISK_ONE);
 	}
 	/* the weak pool: scale the weak shares down together when they exceed it */
 	double weak = 0;
-	for (size_t k = 0; k < e->nrules; k++)
-		if (e->rule_weak[k])
-			weak += u->rule_risk[k] / RISK_ONE;
+	for (int j = 0; j < RULE_SLOTS; j++)
+		if (u->rule_of[j] && e->rule_weak[u->rule_of[j] - 1])
+			weak += u->rule_risk[j] / RISK_ONE;
 	if (weak > e->weak_cap) {
 		double f = e->weak_cap / weak;
-		for (size_t k = 0; k < e->nrules; k++)
-			if (e->rule_weak[k])
-				u->rule_risk[k] = (uint16_t)floor(u->rule_risk[k] * f);
+		for (int j = 0; j < RULE_SLOTS; j++)
+			if (u->rule_of[j] && e->rule_weak[u->rule_of[j] - 1])
+				u->rule_risk[j] = (uint16_t)floor(u->rule_risk[j] * f);
 	}
 }
 
 static bool holds(const user_core *u, const int *side)
 {
-	for (int i = 0; i < MMR_CORRELATION_SIDE; i++)
-		if (side[i] >= 0 && u->rule_risk[side[i]] >= MMR_CORRELATION_MIN * RISK_ONE)
+	for (int i = 0; i < MMR_CORRELATION_SIDE; i++) {
+		int j = side[i] >= 0 ? mmr_core_slot(u, side[i]) : -1;
+		if (j >= 0 && u->rule_risk[j] >= MMR_CORRELATION_MIN * RISK_ONE)
 			return true;
+	}
 	return false;
 }
 
@@ -491,7 +543,7 @@ int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out)
 	}
 	/* not before: correlate() reads the allowlists of the context, and x points into it */
 	pthread_rwlock_unlock(&e->ctx_lock);
-	out->user_score = mmr_user_score(user_risk(u, e->nrules), cfg->user_score_scale);
+	out->user_score = mmr_user_score(user_risk(u), cfg->user_score_scale);
 	out->learning = !(u->events >= cfg->learning_min_events &&
 			  u->last_seen - u->first_seen >= (int64_t)cfg->learning_min_days * 86400);
 	mmr_lru_release(&hold);
@@ -565,9 +617,9 @@ int mmr_engine_param(const mmr_engine *e, const char *key, double *value)
 
 size_t mmr_engine_user_bytes(const mmr_engine *e)
 {
-	/* lru_table.c: a 48-byte entry header (aligned), 8 bytes of bucket pointer, the key
-	 * (typically under 24 bytes) and malloc's 16-byte chunk header */
-	return e->record_size + 48 + 8 + 24 + 16;
+	/* lru_table.c: a 39-byte entry header and the key (typically under 24 bytes) rounded up
+	 * to 16, 8 bytes of bucket pointer and malloc's 16-byte chunk header */
+	return e->record_size + 64 + 8 + 16;
 }
 
 void mmr_result_message(const mmr_result *r, char *buf, size_t len)
@@ -626,6 +678,7 @@ void mmr_engine_stats(mmr_engine *e, mmr_stats *st)
 	pthread_rwlock_unlock(&e->ctx_lock);
 	st->users = mmr_lru_count(e->users);
 	st->users_evicted = mmr_lru_evictions(e->users);
+	st->rule_slots_evicted = atomic_load(&e->rule_slots_evicted);
 	for (size_t i = 0; i < e->ndet; i++)
 		if (mmr_detectors[i]->stats && e->global[i])
 			mmr_detectors[i]->stats(e->global[i], st);

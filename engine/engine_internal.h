@@ -22,16 +22,30 @@
 #define RISK_ONE 32.0
 #define MAX_CAP 2000
 
-/* The head of every user record. A snapshot stores it field by field and rule_* by rule id
- * (engine_state.c), so adding or removing rules keeps restored risk; a change of the fields
- * themselves is a new snapshot format version (docs/state.md). */
+/* Rules a user record holds risk or a cooldown for at once. Most users fire a few rules at
+ * most (48 rule ids exist); a record full of rules gives up the slot that matters least
+ * (mmr_core_claim(), docs/state.md "Rule slots"). */
+#define RULE_SLOTS 14
+
+/* The head of every user record: 128 bytes. A snapshot stores it field by field and the slots
+ * by rule id (engine_state.c), so adding or removing rules keeps restored risk; a change of
+ * the fields themselves is a new snapshot format version (docs/state.md). */
 typedef struct user_core {
 	int64_t first_seen, last_seen;
 	int64_t risk_time;
 	uint32_t events;
-	uint32_t rule_last[MAX_RULES]; /* low 32 bits of event time; 0 = never */
-	uint16_t rule_risk[MAX_RULES]; /* decayed risk points held per rule, x RISK_ONE */
+	uint32_t rule_last[RULE_SLOTS]; /* low 32 bits of event time; 0 = never */
+	uint16_t rule_risk[RULE_SLOTS]; /* decayed risk points held, x RISK_ONE */
+	uint8_t rule_of[RULE_SLOTS];    /* rule index + 1 of the slot; 0 = free */
 } user_core;
+
+/* engine.c: the slot of rule k in u, or -1. */
+int mmr_core_slot(const user_core *u, int k);
+/* The slot of rule k in u, taking one when there is none: a free one, else one that holds no
+ * risk and whose cooldown ended at time t, else the one with the least risk (the oldest on
+ * a tie; counted in rule_slots_evicted). Slots whose bit is set in keep are never taken;
+ * -1 when every slot is kept. */
+int mmr_core_claim(mmr_engine *e, user_core *u, int k, int64_t t, uint32_t keep);
 
 struct mmr_engine {
 	mmr_config cfg;
@@ -57,6 +71,7 @@ struct mmr_engine {
 	mmr_context *ctx;
 	atomic_uint_fast64_t scored, failed, reasons_dropped, allowlisted, time_clamped;
 	atomic_uint_fast64_t level[5];
+	atomic_uint_fast64_t rule_slots_evicted; /* slots given up with risk or a cooldown */
 	/* snapshots (engine_state.c) */
 	pthread_mutex_t save_lock; /* one save at a time (they share path.tmp) */
 	uint8_t pseudo_key[16];    /* valid when has_pseudo_key: the key records were restored with */

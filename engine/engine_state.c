@@ -12,6 +12,8 @@
  *   u8 flags (1 protected segment, 2 key is a pseudonym), u16 key length, key,
  *   i64 first_seen, i64 last_seen, i64 risk_time, u32 events,
  *   u8 n, n x {u8 rule (index into the LAYOUT's rule ids), u32 rule_last, u16 rule_risk},
+ *     (the record's used rule slots; a restore fills the slots as live events would, so a
+ *     file with more rules per user than RULE_SLOTS keeps the ones with the most risk)
  *   for each detector of the LAYOUT: its slice (slice size bytes, may be 0)
  */
 #include <stdarg.h>
@@ -76,17 +78,20 @@ static void put_core(mmr_snap_writer *w, const mmr_engine *e, const unsigned cha
 	mmr_snap_put_i64(w, u->last_seen);
 	mmr_snap_put_i64(w, u->risk_time);
 	mmr_snap_put_u32(w, u->events);
+	/* the same encoding as when the core held every rule: a slot's rule index is the index
+	 * into the LAYOUT's rule list (this engine's rule order), so the format did not change */
 	uint8_t n = 0;
-	for (size_t k = 0; k < e->nrules; k++)
-		n += u->rule_last[k] != 0 || u->rule_risk[k] != 0;
+	for (int j = 0; j < RULE_SLOTS; j++)
+		n += u->rule_of[j] != 0 && (u->rule_last[j] != 0 || u->rule_risk[j] != 0);
 	mmr_snap_put_u8(w, n);
-	for (size_t k = 0; k < e->nrules; k++) {
-		if (u->rule_last[k] == 0 && u->rule_risk[k] == 0)
+	for (int j = 0; j < RULE_SLOTS; j++) {
+		if (u->rule_of[j] == 0 || (u->rule_last[j] == 0 && u->rule_risk[j] == 0))
 			continue;
-		mmr_snap_put_u8(w, (uint8_t)k);
-		mmr_snap_put_u32(w, u->rule_last[k]);
-		mmr_snap_put_u16(w, u->rule_risk[k]);
+		mmr_snap_put_u8(w, (uint8_t)(u->rule_of[j] - 1));
+		mmr_snap_put_u32(w, u->rule_last[j]);
+		mmr_snap_put_u16(w, u->rule_risk[j]);
 	}
+	(void)e; /* kept for the callers: the encoding once needed the rule count */
 }
 
 /* Writes the users, one stripe at a time; returns the records written. */
@@ -362,9 +367,13 @@ static int read_users(loader *l)
 				return -1;
 			if (k >= l->nrules)
 				return mmr_snap_fail(r, "malformed user record (rule %u)", k);
-			if (l->rule_map[k] >= 0) {
-				u->rule_last[l->rule_map[k]] = last;
-				u->rule_risk[l->rule_map[k]] = risk;
+			/* a file from a build with more slots per user (or none) may hold more
+			 * rules than fit: the slots keep what live eviction would keep */
+			int s = l->rule_map[k] < 0 ? -1
+				: mmr_core_claim(e, u, l->rule_map[k], u->risk_time, 0);
+			if (s >= 0) {
+				u->rule_last[s] = last;
+				u->rule_risk[s] = risk;
 			}
 		}
 		for (uint32_t f = 0; f < l->ndet; f++) {

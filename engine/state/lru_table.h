@@ -13,6 +13,7 @@ typedef struct mmr_lru_stripe mmr_lru_stripe;
 /* What acquire() locked; hand it to release(). */
 typedef struct mmr_lru_hold {
 	mmr_lru_stripe *stripe;
+	void *entry; /* the entry acquire() returned the value of, or NULL */
 } mmr_lru_hold;
 
 /* max_entries: the cap; value_size: bytes of zero-initialized value per entry; stripes: lock
@@ -28,8 +29,9 @@ void *mmr_lru_acquire(mmr_lru_table *t, const void *key, size_t keylen, bool cre
 		      bool *created, mmr_lru_hold *hold);
 void mmr_lru_release(mmr_lru_hold *hold);
 
-/* Moves value's entry (of the stripe hold locks) to the protected segment: from then on it is
- * evicted only when the stripe holds no unprotected entry (see lru_table.c). */
+/* Moves value's entry (value: what the acquire() that filled hold returned) to the protected
+ * segment: from then on it is evicted only when the stripe holds no unprotected entry (see
+ * lru_table.c). Any other value is ignored. */
 void mmr_lru_protect(mmr_lru_hold *hold, void *value);
 
 size_t mmr_lru_count(const mmr_lru_table *t);
@@ -58,13 +60,20 @@ int mmr_lru_set_seed(mmr_lru_table *t, uint64_t seed);
  * pass from mmr_lru_new_pass(): a copy in batches that never holds the lock for long. Entries
  * already accepted in this pass are skipped; an entry is accepted (and marked) when visit
  * returns 0; a nonzero return ends the batch and is returned (call again for the next batch:
- * entries used meanwhile are not visited twice, entries created meanwhile are visited). One
- * pass at a time per table. */
+ * entries used meanwhile are not visited twice, entries created meanwhile are visited). A batch
+ * resumes where the previous one stopped, so a whole pass looks at each entry once, plus once
+ * more per entry used between batches (lru_table.c). One pass at a time per table. */
 typedef int (*mmr_lru_visit)(void *arg, const void *key, size_t keylen, void *value,
 			     bool protected_);
 uint32_t mmr_lru_new_pass(mmr_lru_table *t);
 int mmr_lru_visit_stripe(mmr_lru_table *t, unsigned i, uint32_t pass, mmr_lru_visit visit,
 			 void *arg, uint64_t *held_ns);
+/* Entries looked at by copy passes (pass != 0) so far, copied or skipped: the cost of the
+ * passes independent of the CPU (tests, engine-bench). */
+uint64_t mmr_lru_pass_visits(const mmr_lru_table *t);
+/* The longest batch of any copy pass so far in CPU time of the copying thread: the lock hold
+ * without the time the holder was preempted, which a loaded machine adds to held_ns. */
+uint64_t mmr_lru_pass_max_cpu_ns(const mmr_lru_table *t);
 
 /* Stores value (value_size bytes) under key as the most recent entry of its segment
  * (protected or probation), creating the entry (evicting as acquire does) or overwriting it.

@@ -67,6 +67,7 @@
 #include "mmriskscore/event.h"
 #include "mmriskscore/state.h"
 #include "detect/detector.h" /* per-detector slice sizes of the user record, for the report */
+#include "engine_internal.h"  /* the users table, for the entries a save looks at */
 
 /* The snapshot API may not be implemented yet (engine/engine_state.c): weak references keep
  * this program linkable either way. scripts/bench-engine.sh links with -Wl,-u,<symbol> when
@@ -78,6 +79,8 @@ extern mmr_engine *mmr_engine_restore(const mmr_config *cfg, const char *path,
 				      mmr_snapshot_info *info, char *err, size_t errlen)
 	__attribute__((weak));
 extern uint64_t mmr_engine_state_bytes(mmr_engine *e) __attribute__((weak));
+extern uint64_t mmr_lru_pass_visits(const mmr_lru_table *t) __attribute__((weak));
+extern uint64_t mmr_lru_pass_max_cpu_ns(const mmr_lru_table *t) __attribute__((weak));
 
 /* ---- random numbers: xoshiro256** (seeded by splitmix64), one state per generator ---- */
 
@@ -707,6 +710,10 @@ int main(int argc, char **argv)
 	int snap_done = 0, restore_status = 99, warm_status = 99;
 	mmr_snapshot_info sinfo = {0}, rinfo = {0}, winfo = {0};
 	double save_ws[64], stall_ms[64], during[64], restore_w = 0, warm_w = 0;
+	/* users-table entries the copy looked at (copied or skipped), all saves: the lock-held
+	 * work of a save, independent of the CPU; 0 when the library cannot count it */
+	uint64_t save_visits = 0;
+	double hold_cpu_ms = 0; /* the longest users-table batch in the copier's CPU time */
 	long rss_restored = -1;
 	char snap_err[512] = "", snap_path[1200] = "";
 	if (snapdir && have_state) {
@@ -723,10 +730,15 @@ int main(int argc, char **argv)
 				pthread_create(&th[t], NULL, run_job, &jobs[t]);
 			}
 			usleep(100 * 1000);
+			uint64_t v0 = mmr_lru_pass_visits ? mmr_lru_pass_visits(e->users) : 0;
 			double s0 = wall();
 			int rc = mmr_engine_save(e, snap_path, NULL, &sinfo, snap_err,
 						 sizeof(snap_err));
 			save_ws[k] = wall() - s0;
+			if (mmr_lru_pass_visits)
+				save_visits += mmr_lru_pass_visits(e->users) - v0;
+			if (mmr_lru_pass_max_cpu_ns)
+				hold_cpu_ms = (double)mmr_lru_pass_max_cpu_ns(e->users) / 1e6;
 			stall_ms[k] = sinfo.max_stall_ms;
 			atomic_store(&stop, 1);
 			uint64_t done = 0;
@@ -847,6 +859,12 @@ int main(int argc, char **argv)
 			       snap_done, nthreads, s_save.median, s_save.min, s_save.max, sinfo.users,
 			       (double)sinfo.bytes / 1048576.0, s_stall.max, s_stall.median,
 			       s_during.median);
+			printf("  snapshot: %.0f users-table entries looked at per save (%.2f per "
+			       "user written); longest users-table batch %.2f ms of the copier's "
+			       "CPU time (the stall without preemption)\n",
+			       (double)save_visits / snap_done,
+			       sinfo.users ? (double)save_visits / snap_done / (double)sinfo.users : 0,
+			       hold_cpu_ms);
 			printf("  snapshot restore: %.2f s from disk (file dropped from the page "
 			       "cache), %.2f s from the page cache; status %d, %" PRIu64
 			       " users; RSS %+.1f MiB%s%s\n",
@@ -902,10 +920,13 @@ int main(int argc, char **argv)
 				"\"users\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"max_stall_ms\":%.3f,"
 				"\"median_stall_ms\":%.3f,\"events_per_s_during_save\":%.0f,"
 				"\"restore_seconds\":%.3f,\"restore_seconds_page_cache\":%.3f,"
-				"\"restore_status\":%d,\"restored_users\":%" PRIu64 "}",
+				"\"restore_status\":%d,\"restored_users\":%" PRIu64 ","
+				"\"user_entries_visited_per_save\":%.0f,"
+				"\"max_batch_cpu_ms\":%.3f}",
 				snap_done, s_save.median, s_save.min, s_save.max, sinfo.users,
 				sinfo.bytes, s_stall.max, s_stall.median, s_during.median, restore_w,
-				warm_w, restore_status, rinfo.users);
+				warm_w, restore_status, rinfo.users,
+				(double)save_visits / snap_done, hold_cpu_ms);
 		else
 			fprintf(f, "\"snapshot\":{\"measured\":false,\"why\":\"%s\"}",
 				!snapdir ? "no --snapshot" : !have_state ? "not implemented" : "save failed");

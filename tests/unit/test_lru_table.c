@@ -107,6 +107,54 @@ static void test_value_alignment(void **state)
 	mmr_lru_table_free(t);
 }
 
+/* The key lies between the header and the value: keys of every length up to 40 bytes keep
+ * the value 16-aligned and intact, and a value filled to its last byte leaves the key whole. */
+static void test_key_and_value_do_not_overlap(void **state)
+{
+	(void)state;
+	mmr_lru_table *t = mmr_lru_table_new(1000, 100, 1);
+	char key[48];
+	for (int len = 1; len <= 40; len++) {
+		memset(key, 'a' + len % 26, sizeof(key));
+		mmr_lru_hold h;
+		unsigned char *v = mmr_lru_acquire(t, key, (size_t)len, true, NULL, &h);
+		assert_non_null(v);
+		assert_int_equal((uintptr_t)v % 16, 0);
+		for (int i = 0; i < 112; i++) /* the value rounded up to 16, as stored */
+			assert_int_equal(v[i], 0);
+		memset(v, 0xff, 112);
+		mmr_lru_release(&h);
+	}
+	for (int len = 1; len <= 40; len++) {
+		memset(key, 'a' + len % 26, sizeof(key));
+		assert_true(present(t, key, (size_t)len));
+	}
+	mmr_lru_table_free(t);
+}
+
+/* protect() acts on the entry the hold's acquire() returned, and ignores any other value */
+static void test_protect_only_the_held_entry(void **state)
+{
+	(void)state;
+	mmr_lru_table *t = mmr_lru_table_new(2, 16, 1);
+	mmr_lru_hold h;
+	void *a = mmr_lru_acquire(t, "a", 1, true, NULL, &h);
+	mmr_lru_release(&h);
+	void *b = mmr_lru_acquire(t, "b", 1, true, NULL, &h);
+	mmr_lru_protect(&h, a); /* not what this hold acquired: nothing happens */
+	mmr_lru_release(&h);
+	assert_non_null(get(t, "c", true, NULL)); /* evicts the probation tail: a */
+	assert_false(present(t, "a", 1));
+	assert_non_null(b);
+	b = mmr_lru_acquire(t, "b", 1, false, NULL, &h);
+	mmr_lru_protect(&h, b);
+	mmr_lru_release(&h);
+	assert_non_null(get(t, "d", true, NULL)); /* evicts c, never the protected b */
+	assert_true(present(t, "b", 1));
+	assert_false(present(t, "c", 1));
+	mmr_lru_table_free(t);
+}
+
 static void test_lru_order_single_stripe(void **state)
 {
 	(void)state;
@@ -391,6 +439,210 @@ static void test_protected_survive_flood(void **state)
 	mmr_lru_table_free(t);
 }
 
+/* --- copy passes in batches (mmr_lru_visit_stripe with a pass) --------------------------- */
+
+#define PASS_KEYS 20000
+
+typedef struct {
+	int budget;       /* entries this batch still accepts */
+	int last;         /* key of the last entry accepted, -1 none */
+	unsigned char seen[PASS_KEYS];
+} pass_arg;
+
+static int pass_visit(void *arg, const void *key, size_t keylen, void *value, bool protected_)
+{
+	pass_arg *b = arg;
+	int k;
+	(void)value;
+	(void)protected_;
+	assert_int_equal(keylen, sizeof(k));
+	memcpy(&k, key, sizeof(k));
+	if (b->budget-- <= 0)
+		return 1;
+	b->seen[k]++;
+	b->last = k;
+	return 0;
+}
+
+static void touch(mmr_lru_table *t, int k, bool protect)
+{
+	mmr_lru_hold h;
+	void *v = mmr_lru_acquire(t, &k, sizeof(k), false, NULL, &h);
+	if (v && protect)
+		mmr_lru_protect(&h, v);
+	mmr_lru_release(&h);
+}
+
+static bool has(mmr_lru_table *t, int k)
+{
+	return present(t, &k, sizeof(k));
+}
+
+static unsigned rnd_state = 12345;
+static unsigned rnd(void)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return rnd_state >> 8;
+}
+
+/* A pass over a stripe of n entries in batches of b looks at each entry once: n visits, not
+ * the n^2/2b of walking from the tail again for every batch. The shape of a users stripe at
+ * 1 M users: 15,600 records, about 150 per 256 KiB batch. */
+static void test_pass_costs_one_visit_per_entry(void **state)
+{
+	(void)state;
+	const int n = 15600, b = 150;
+	mmr_lru_table *t = mmr_lru_table_new(n, 16, 1);
+	for (int k = 0; k < n; k++) {
+		char v[16] = {0};
+		assert_int_equal(mmr_lru_put(t, &k, sizeof(k), v, k % 2 == 0), 0);
+	}
+	static pass_arg a;
+	memset(&a, 0, sizeof(a));
+	uint32_t pass = mmr_lru_new_pass(t);
+	uint64_t before = mmr_lru_pass_visits(t);
+	int batches = 0;
+	do {
+		a.budget = b;
+		batches++;
+	} while (mmr_lru_visit_stripe(t, 0, pass, pass_visit, &a, NULL) == 1);
+	uint64_t visits = mmr_lru_pass_visits(t) - before;
+	for (int k = 0; k < n; k++)
+		assert_int_equal(a.seen[k], 1);
+	assert_int_equal(batches, (n + b - 1) / b);
+	/* each batch also looks at the one entry it turns away */
+	assert_true(visits <= (uint64_t)n + (uint64_t)batches);
+	mmr_lru_table_free(t);
+}
+
+/* Between batches, everything a worker can do to the stripe: touch entries not copied yet,
+ * copied ones and the resume position itself (the last entry copied), protect entries (they
+ * move to the other segment), move protected entries back to probation (put), remove the
+ * resume position, evict the tail by inserting into a full stripe, add new entries. Every
+ * entry present at the end was copied exactly once, none twice, and the cost stays one visit
+ * per entry plus one per touch. */
+static void test_pass_interleavings(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 40; round++) {
+		const int n = 2000, cap = 2300;
+		mmr_lru_table *t = mmr_lru_table_new(cap, 16, 1);
+		char v[16] = {0};
+		for (int k = 0; k < n; k++)
+			assert_int_equal(mmr_lru_put(t, &k, sizeof(k), v, rnd() % 3 == 0), 0);
+		static pass_arg a;
+		memset(&a, 0, sizeof(a));
+		a.last = -1;
+		int next_new = n, touches = 0, batches = 0, more;
+		uint32_t pass = mmr_lru_new_pass(t);
+		uint64_t before = mmr_lru_pass_visits(t);
+		do {
+			a.budget = 1 + (int)(rnd() % 60);
+			more = mmr_lru_visit_stripe(t, 0, pass, pass_visit, &a, NULL);
+			batches++;
+			int ops = more == 1 ? (int)(rnd() % 8) : 0; /* the pass is over at 0 */
+			for (int j = 0; j < ops; j++) {
+				int k = (int)(rnd() % (unsigned)next_new);
+				switch (rnd() % 8) {
+				case 0: /* the resume position is used */
+					if (a.last >= 0)
+						touch(t, a.last, false);
+					touches++;
+					break;
+				case 1: /* ... or protected */
+					if (a.last >= 0)
+						touch(t, a.last, true);
+					touches++;
+					break;
+				case 2: /* ... or removed */
+					if (a.last >= 0)
+						mmr_lru_remove(t, &a.last, sizeof(a.last), NULL, NULL);
+					break;
+				case 3:
+					touch(t, k, false);
+					touches++;
+					break;
+				case 4:
+					touch(t, k, true);
+					touches++;
+					break;
+				case 5: /* back to probation, overwritten */
+					if (has(t, k))
+						mmr_lru_put(t, &k, sizeof(k), v, false);
+					touches++;
+					break;
+				case 6: /* a new entry; at the cap it evicts the tail */
+				case 7:
+					if (next_new < PASS_KEYS) {
+						mmr_lru_put(t, &next_new, sizeof(next_new), v,
+							    rnd() % 2 == 0);
+						next_new++;
+					}
+					break;
+				}
+			}
+		} while (more == 1);
+		uint64_t visits = mmr_lru_pass_visits(t) - before;
+		/* the interleavings happened */
+		assert_true(batches > 30);
+		assert_true(mmr_lru_evictions(t) > 0 || next_new - n < cap - n);
+		for (int k = 0; k < next_new; k++) {
+			if (a.seen[k] > 1)
+				fail_msg("round %d: entry %d copied %d times", round, k, a.seen[k]);
+			if (has(t, k) && a.seen[k] != 1)
+				fail_msg("round %d: entry %d present but not copied", round, k);
+		}
+		assert_true(visits <= (uint64_t)next_new + (uint64_t)touches + (uint64_t)batches);
+		mmr_lru_table_free(t);
+	}
+}
+
+/* A new pass starts from the tail again, whatever the previous pass left behind, and a pass
+ * that was abandoned half way does not confuse the next one. */
+static void test_new_pass_restarts(void **state)
+{
+	(void)state;
+	mmr_lru_table *t = mmr_lru_table_new(500, 16, 1);
+	char v[16] = {0};
+	for (int k = 0; k < 300; k++)
+		assert_int_equal(mmr_lru_put(t, &k, sizeof(k), v, false), 0);
+	static pass_arg a;
+	memset(&a, 0, sizeof(a));
+	a.budget = 100;
+	assert_int_equal(mmr_lru_visit_stripe(t, 0, mmr_lru_new_pass(t), pass_visit, &a, NULL), 1);
+	memset(&a, 0, sizeof(a));
+	uint32_t pass = mmr_lru_new_pass(t);
+	do
+		a.budget = 70;
+	while (mmr_lru_visit_stripe(t, 0, pass, pass_visit, &a, NULL) == 1);
+	for (int k = 0; k < 300; k++)
+		assert_int_equal(a.seen[k], 1);
+	mmr_lru_table_free(t);
+}
+
+/* remove hands the value and the segment back; bytes count every entry */
+static void test_remove_returns_value_and_segment(void **state)
+{
+	(void)state;
+	mmr_lru_table *t = mmr_lru_table_new(500, 16, 1);
+	char v[16] = "value of three";
+	for (int k = 0; k < 100; k++)
+		assert_int_equal(mmr_lru_put(t, &k, sizeof(k), v, k % 3 == 0), 0);
+	int k = 3;
+	bool prot = false;
+	char out[16];
+	assert_true(mmr_lru_remove(t, &k, sizeof(k), out, &prot));
+	assert_true(prot);
+	assert_memory_equal(out, v, sizeof(v));
+	assert_false(mmr_lru_remove(t, &k, sizeof(k), out, &prot));
+	k = 4;
+	assert_true(mmr_lru_remove(t, &k, sizeof(k), NULL, &prot));
+	assert_false(prot);
+	assert_int_equal(mmr_lru_count(t), 98);
+	assert_true(mmr_lru_bytes(t) > 98 * (48 + 16 + sizeof(int)));
+	mmr_lru_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +650,8 @@ int main(void)
 		cmocka_unit_test(test_protected_survive_flood),
 		cmocka_unit_test(test_values_zeroed),
 		cmocka_unit_test(test_value_alignment),
+		cmocka_unit_test(test_key_and_value_do_not_overlap),
+		cmocka_unit_test(test_protect_only_the_held_entry),
 		cmocka_unit_test(test_lru_order_single_stripe),
 		cmocka_unit_test(test_touched_entry_survives_a_flood),
 		cmocka_unit_test(test_cap_per_stripe_and_evictions_counted),
@@ -406,6 +660,10 @@ int main(void)
 		cmocka_unit_test(test_keys_never_collide),
 		cmocka_unit_test(test_many_entries_small_cap),
 		cmocka_unit_test(test_tiny_cap_and_stripe_rounding),
+		cmocka_unit_test(test_pass_costs_one_visit_per_entry),
+		cmocka_unit_test(test_pass_interleavings),
+		cmocka_unit_test(test_new_pass_restarts),
+		cmocka_unit_test(test_remove_returns_value_and_segment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include <json.h>
 
 #include "mmriskscore/engine.h"
+#include "engine_internal.h" /* the user record's rule slots */
 
 #define T0 ((int64_t)1795392000) /* Monday 2026-11-23 00:00 UTC */
 #define BURST "auth.failure_burst.user"
@@ -301,10 +302,67 @@ static void test_future_times_are_clamped(void **state)
 	mmr_config_clear(&cfg);
 }
 
+/* The user record holds RULE_SLOTS rules (engine_internal.h). When all are taken, a new rule
+ * takes a slot that no longer matters (no risk, cooldown over) without a count, else the one
+ * with the least risk, counted in rule_slots_evicted; this event's own slots are never taken. */
+static void test_rule_slots_when_full(void **state)
+{
+	fixture *f = *state;
+	mmr_engine *e = start(f);
+	user_core u;
+	memset(&u, 0, sizeof(u));
+	const int64_t t = T0;
+	for (int k = 0; k < RULE_SLOTS; k++) {
+		int j = mmr_core_claim(e, &u, k, t, 0);
+		assert_in_range(j, 0, RULE_SLOTS - 1);
+		assert_int_equal(mmr_core_claim(e, &u, k, t, 0), j); /* its own slot again */
+		u.rule_last[j] = (uint32_t)t;
+		u.rule_risk[j] = (uint16_t)(100 + 10 * k);
+	}
+	mmr_stats st;
+	mmr_engine_stats(e, &st);
+	assert_int_equal(st.rule_slots_evicted, 0);
+	/* full, all with risk: rule 0 holds the least and gives way */
+	int j0 = mmr_core_slot(&u, 0);
+	int j = mmr_core_claim(e, &u, 20, t, 0);
+	assert_int_equal(j, j0);
+	assert_int_equal(mmr_core_slot(&u, 0), -1);
+	assert_int_equal(mmr_core_slot(&u, 20), j);
+	assert_int_equal(u.rule_last[j], 0);
+	assert_int_equal(u.rule_risk[j], 0);
+	mmr_engine_stats(e, &st);
+	assert_int_equal(st.rule_slots_evicted, 1);
+	u.rule_last[j] = (uint32_t)t;
+	u.rule_risk[j] = 1;
+	/* an inert slot goes first, even before a smaller risk, and is not counted */
+	int j5 = mmr_core_slot(&u, 5);
+	u.rule_risk[j5] = 0;
+	u.rule_last[j5] = (uint32_t)(t - 2 * f->cfg.rule_cooldown);
+	assert_int_equal(mmr_core_claim(e, &u, 21, t, 0), j5);
+	mmr_engine_stats(e, &st);
+	assert_int_equal(st.rule_slots_evicted, 1);
+	/* no risk but still cooling down is not inert: forgetting it would let the rule feed
+	 * again within its cooldown; it still holds the least risk, so it goes, counted */
+	u.rule_last[j5] = (uint32_t)(t - 60);
+	assert_int_equal(mmr_core_claim(e, &u, 22, t, 0), j5);
+	mmr_engine_stats(e, &st);
+	assert_int_equal(st.rule_slots_evicted, 2);
+	/* slots this event claimed are kept: the least risk outside them goes, or none */
+	u.rule_risk[j5] = 0;
+	u.rule_last[j5] = (uint32_t)t;
+	uint32_t all = (1u << RULE_SLOTS) - 1;
+	assert_int_equal(mmr_core_claim(e, &u, 30, t, all), -1);
+	assert_int_equal(mmr_core_slot(&u, 30), -1);
+	int j3 = mmr_core_slot(&u, 3);
+	assert_int_equal(mmr_core_claim(e, &u, 30, t, all & ~(1u << j3)), j3);
+	assert_true(sizeof(user_core) <= 128);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_model_file_sets_config_and_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rule_slots_when_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_file_errors_name_file_and_line, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_model_settings_are_validated, setup, teardown),

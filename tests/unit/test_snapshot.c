@@ -43,6 +43,7 @@
 #include "mmriskscore/engine.h"
 #include "mmriskscore/state.h"
 #include "detect/detector.h"
+#include "engine_internal.h" /* the user record's rule slots */
 #include "state/lru_table.h"
 #include "state/siphash.h"
 #include "state/snapshot.h"
@@ -497,79 +498,6 @@ static void test_every_detector_persists(void **state)
 	mmr_config_clear(&cfg);
 }
 
-/* Batches of a copy pass (lru_table.h): entries used or created between two batches are
- * neither visited twice nor missed. */
-typedef struct {
-	int budget;
-	unsigned char seen[2000];
-} batch_arg;
-
-static int batch_visit(void *arg, const void *key, size_t keylen, void *value, bool protected_)
-{
-	batch_arg *b = arg;
-	int k;
-	(void)value;
-	(void)protected_;
-	assert_int_equal(keylen, sizeof(k));
-	memcpy(&k, key, sizeof(k));
-	if (b->budget-- <= 0)
-		return 1;
-	b->seen[k]++;
-	return 0;
-}
-
-static void test_copy_in_batches(void **state)
-{
-	(void)state;
-	mmr_lru_table *t = mmr_lru_table_new(4000, 16, 1);
-	assert_non_null(t);
-	for (int k = 0; k < 1000; k++) {
-		char v[16] = {0};
-		assert_int_equal(mmr_lru_put(t, &k, sizeof(k), v, k % 3 == 0), 0);
-	}
-	batch_arg b;
-	memset(&b, 0, sizeof(b));
-	uint32_t pass = mmr_lru_new_pass(t);
-	int more, batches = 0, next_new = 1000;
-	do {
-		b.budget = 37;
-		more = mmr_lru_visit_stripe(t, 0, pass, batch_visit, &b, NULL);
-		batches++;
-		/* meanwhile: old entries are used (moved to the front), new ones arrive */
-		for (int j = 0; j < 5; j++) {
-			int k = (int)(rnd() % 1000);
-			mmr_lru_hold h;
-			assert_non_null(mmr_lru_acquire(t, &k, sizeof(k), false, NULL, &h));
-			mmr_lru_release(&h);
-		}
-		if (next_new < 1100) {
-			char v[16] = {0};
-			assert_int_equal(mmr_lru_put(t, &next_new, sizeof(next_new), v, false), 0);
-			next_new++;
-		}
-	} while (more == 1);
-	assert_true(batches > 20);
-	for (int k = 0; k < next_new; k++)
-		if (k < 1000 ? b.seen[k] != 1 : b.seen[k] > 1) /* new ones: at most once */
-			fail_msg("entry %d visited %d times", k, b.seen[k]);
-	/* a new pass visits everything again */
-	memset(&b, 0, sizeof(b));
-	b.budget = 1 << 30;
-	assert_int_equal(mmr_lru_visit_stripe(t, 0, mmr_lru_new_pass(t), batch_visit, &b, NULL), 0);
-	for (int k = 0; k < next_new; k++)
-		assert_int_equal(b.seen[k], 1);
-	/* remove hands the value and segment back */
-	int k = 3;
-	bool prot = false;
-	char out[16];
-	assert_true(mmr_lru_remove(t, &k, sizeof(k), out, &prot));
-	assert_true(prot);
-	assert_false(mmr_lru_remove(t, &k, sizeof(k), out, &prot));
-	assert_int_equal(mmr_lru_count(t), (size_t)next_new - 1);
-	assert_true(mmr_lru_bytes(t) > (uint64_t)(next_new - 1) * (48 + 16 + sizeof(int)));
-	mmr_lru_table_free(t);
-}
-
 /* --- round trip --------------------------------------------------------------------------- */
 
 typedef struct {
@@ -689,6 +617,54 @@ static void small_snapshot(const char *path, const mmr_config *cfg)
 	save(a, path, NULL, NULL);
 	mmr_engine_free(a);
 	free(l.v);
+}
+
+/* A record with every rule slot taken, in an order unlike the rules', comes back rule by rule:
+ * the file names a slot by its rule index and the restore claims the slots again. */
+static void test_rule_slots_round_trip(void **state)
+{
+	(void)state;
+	mmr_config cfg;
+	mmr_config_init(&cfg);
+	mmr_engine *a = engine_with(&cfg, false);
+	size_t nrules;
+	mmr_engine_rules(a, &nrules);
+	assert_true(nrules > RULE_SLOTS);
+	mmr_lru_hold h;
+	user_core *u = mmr_lru_acquire(a->users, "slots", 5, true, NULL, &h);
+	assert_non_null(u);
+	u->first_seen = u->last_seen = u->risk_time = T0;
+	u->events = 1;
+	for (int i = 0; i < RULE_SLOTS; i++) {
+		int k = (int)nrules - 1 - i;
+		int j = mmr_core_claim(a, u, k, T0, 0);
+		u->rule_last[j] = (uint32_t)(T0 - i);
+		u->rule_risk[j] = (uint16_t)(100 + i);
+	}
+	mmr_lru_release(&h);
+	char pa[256];
+	path_of(pa, sizeof(pa), "slots.state");
+	save(a, pa, NULL, NULL);
+	int st;
+	mmr_snapshot_info ri;
+	mmr_engine *b = restore(&cfg, pa, NULL, false, &st, &ri);
+	assert_int_equal(st, 0);
+	user_core *v = mmr_lru_acquire(b->users, "slots", 5, false, NULL, &h);
+	assert_non_null(v);
+	assert_true(v->risk_time == T0 && v->events == 1);
+	for (int i = 0; i < RULE_SLOTS; i++) {
+		int j = mmr_core_slot(v, (int)nrules - 1 - i);
+		assert_true(j >= 0);
+		assert_int_equal(v->rule_last[j], (uint32_t)(T0 - i));
+		assert_int_equal(v->rule_risk[j], 100 + i);
+	}
+	mmr_lru_release(&h);
+	mmr_stats sb;
+	mmr_engine_stats(b, &sb);
+	assert_int_equal(sb.rule_slots_evicted, 0);
+	mmr_engine_free(a);
+	mmr_engine_free(b);
+	unlink(pa);
 }
 
 static void test_every_truncation(void **state)
@@ -1542,8 +1518,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_siphash_vectors),
 		cmocka_unit_test(test_every_detector_persists),
-		cmocka_unit_test(test_copy_in_batches),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_rule_slots_round_trip),
 		cmocka_unit_test(test_every_truncation),
 		cmocka_unit_test(test_byte_flips),
 		cmocka_unit_test(test_mutations_with_valid_checksums),

@@ -115,6 +115,8 @@ typedef struct mmr_stats {
 	uint64_t level[5];           /* events by level: unknown, low, moderate, high, critical */
 	uint64_t allowlisted;        /* contributions zeroed by an allowlist */
 	uint64_t geoip_lookups, geoip_cache_hits;
+	uint64_t rule_slots_evicted; /* a user's risk or cooldown of a rule given up: the user
+				      * record was full of other rules (docs/state.md) */
 } mmr_stats;
 
 /* Rule ids the engine's detectors can emit (NULL-terminated, registry order), and a rule's
