@@ -121,6 +121,7 @@ typedef struct _instanceData {
 	STATSCOUNTER_DEF(ctrSnapFailed, mutCtrSnapFailed)
 	/* gauges and counters owned by the engine, copied in by the read notifier */
 	intctr_t users, usersEvicted, ips, ipsEvicted, reasonsDropped, allowlisted, timeClamped;
+	intctr_t ruleSlotsEvicted;
 	intctr_t level[5], geoipLookups, geoipCacheHits;
 	intctr_t stateBytes, snapDurationMs, snapMaxStallMs, snapBytes, snapUsers;
 	intctr_t pseudoWaiting, pseudoReattached;
@@ -782,6 +783,7 @@ static void stats_read(statsobj_t __attribute__((unused)) *s, void *ctx)
 	pData->usersEvicted = st.users_evicted;
 	pData->ips = st.ips;
 	pData->ipsEvicted = st.ips_evicted;
+	pData->ruleSlotsEvicted = st.rule_slots_evicted;
 	pData->reasonsDropped = st.reasons_dropped;
 	pData->allowlisted = st.allowlisted;
 	pData->timeClamped = st.time_clamped;
@@ -831,6 +833,7 @@ static rsRetVal setup_stats(instanceData *pData)
 	ADD_GAUGE("users.evicted", usersEvicted)
 	ADD_GAUGE("ips", ips)
 	ADD_GAUGE("ips.evicted", ipsEvicted)
+	ADD_GAUGE("rules.slots_evicted", ruleSlotsEvicted)
 	ADD_GAUGE("reasons.dropped", reasonsDropped)
 	ADD_GAUGE("reasons.allowlisted", allowlisted)
 	ADD_GAUGE("events.time_clamped", timeClamped)
