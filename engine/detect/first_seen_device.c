@@ -30,7 +30,6 @@
  * Events: devices from every successful event that names one; factors from successful MFA,
  * AUTH and ACCOUNT (enrolment) events that carry mfa_factor.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "detector.h"
@@ -59,8 +58,19 @@ static const mmr_param params[] = {
 	{NULL, 0, 0, 0, NULL},
 };
 
-/* "Chrome on Windows", "Firefox on Linux", "curl": the user agent without versions. */
-static void ua_family(const char *ua, char *buf, size_t len)
+/* Appends sl bytes of s to buf[len] holding n bytes, cut at len - 1; returns the new n. */
+static size_t put(char *buf, size_t len, size_t n, const char *s, size_t sl)
+{
+	if (sl > len - 1 - n)
+		sl = len - 1 - n;
+	memcpy(buf + n, s, sl);
+	return n + sl;
+}
+
+/* "Chrome on Windows", "Firefox on Linux", "curl": the user agent without versions, into
+ * buf[len] (cut at len - 1 bytes); returns its length. Built with memcpy: this runs twice
+ * for every event, and snprintf was most of its cost. */
+static size_t ua_family(const char *ua, char *buf, size_t len)
 {
 	static const char *const os[][2] = {
 		{"iPhone", "iOS"},     {"iPad", "iPadOS"},     {"Android", "Android"},
@@ -79,30 +89,39 @@ static void ua_family(const char *ua, char *buf, size_t len)
 	for (size_t i = 0; i < sizeof(browser) / sizeof(browser[0]) && !b; i++)
 		if (strstr(ua, browser[i][0]))
 			b = browser[i][1];
-	if (b && o)
-		snprintf(buf, len, "%s on %s", b, o);
-	else if (o)
-		snprintf(buf, len, "a client on %s", o);
-	else /* the first product token: "okhttp/4.9" -> "okhttp" */
-		snprintf(buf, len, "%.*s", (int)strcspn(ua, "/ ;("), ua);
+	size_t n = 0;
+	if (o) {
+		if (b) {
+			n = put(buf, len, n, b, strlen(b));
+			n = put(buf, len, n, " on ", 4);
+		} else {
+			n = put(buf, len, n, "a client on ", 12);
+		}
+		n = put(buf, len, n, o, strlen(o));
+	} else { /* the first product token: "okhttp/4.9" -> "okhttp" */
+		n = put(buf, len, n, ua, strcspn(ua, "/ ;("));
+	}
+	buf[n] = '\0';
+	return n;
 }
 
-/* The device of the event and its label; 0 when it names none. */
-static uint32_t device_of(const mmr_event *ev, char *label, size_t len)
+/* The device of the event, 0 when it names none; *label names it in a detail. key holds
+ * the user agent's family when that is the device. */
+static uint32_t device_of(const mmr_event *ev, char key[MMR_FIELD_MAX + 3], const char **label)
 {
 	if (ev->device[0]) {
-		snprintf(label, len, "%s", ev->device);
+		*label = ev->device;
 		return mmr_hash32(ev->device, strlen(ev->device));
 	}
 	if (!ev->user_agent[0])
 		return 0;
-	ua_family(ev->user_agent, label, len);
-	if (!label[0])
-		return 0;
 	/* a family and a device name never collide: distinct prefix */
-	char key[MMR_FIELD_MAX + 8];
-	int n = snprintf(key, sizeof(key), "ua:%s", label);
-	return mmr_hash32(key, (size_t)n < sizeof(key) ? (size_t)n : sizeof(key) - 1);
+	memcpy(key, "ua:", 3);
+	size_t n = ua_family(ev->user_agent, key + 3, MMR_FIELD_MAX);
+	if (n == 0)
+		return 0;
+	*label = key + 3;
+	return mmr_hash32(key, n + 3);
 }
 
 static bool factor_event(const mmr_event *ev)
@@ -124,8 +143,9 @@ static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 	if (!ctx->user->converged || ev->outcome == MMR_OUTCOME_FAILURE)
 		return;
 	uint32_t today = mmr_seen_day(ev->time);
-	char label[MMR_FIELD_MAX];
-	uint32_t h = device_of(ev, label, sizeof(label));
+	char key[MMR_FIELD_MAX + 3];
+	const char *label = "";
+	uint32_t h = device_of(ev, key, &label);
 	uint32_t look = lb(ctx, P_DEV_LOOKBACK);
 	if (h && mmr_seen_find(st->dev, DEV_SLOTS, h, today, look) < 0)
 		mmr_contrib_add(out, rules[0], (int)ctx->param[P_DEV_POINTS],
@@ -153,8 +173,9 @@ static void learn(const mmr_detect_ctx *ctx)
 	if (ev->outcome == MMR_OUTCOME_FAILURE)
 		return;
 	uint32_t today = mmr_seen_day(ev->time);
-	char label[MMR_FIELD_MAX];
-	uint32_t h = device_of(ev, label, sizeof(label));
+	char key[MMR_FIELD_MAX + 3];
+	const char *label;
+	uint32_t h = device_of(ev, key, &label);
 	if (h)
 		mmr_seen_add(st->dev, DEV_SLOTS, h, today, lb(ctx, P_DEV_LOOKBACK));
 	if (factor_event(ev))
