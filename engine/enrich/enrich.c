@@ -106,8 +106,9 @@ static void copy(char *dst, size_t len, const char *src)
 	mmr_utf8_sanitize(dst);
 }
 
-_Static_assert(sizeof(((mmr_enriched *)0)->as_org) == sizeof(((mmr_geo *)0)->as_org),
-	       "geography() copies a GeoIP as_org whole");
+_Static_assert(sizeof(((mmr_enriched *)0)->as_org) == sizeof(((mmr_geo *)0)->as_org) &&
+		       sizeof(((mmr_enriched *)0)->city) == sizeof(((mmr_geo *)0)->city),
+	       "geography() copies GeoIP strings whole");
 
 /* Returns the MMR_ORG_* class of x->as_org: the GeoIP record's, computed when the record was
  * decoded, when the name came from there; else the log's name is classified here. */
@@ -127,8 +128,9 @@ static uint8_t geography(const mmr_context *c, const mmr_event *ev, mmr_enriched
 		return own_org ? mmr_org_class(x->as_org) : 0;
 	if (!x->country[0])
 		memcpy(x->country, g.country, sizeof(x->country));
+	/* GeoIP's strings are already cut to these sizes and sanitized: copied as they are */
 	if (!x->city[0])
-		copy(x->city, sizeof(x->city), g.city);
+		memcpy(x->city, g.city, sizeof(x->city));
 	/* coordinates only when they describe the same country the log names */
 	if (g.has_location && (!g.country[0] || strcmp(g.country, x->country) == 0)) {
 		x->has_location = true;
@@ -140,7 +142,6 @@ static uint8_t geography(const mmr_context *c, const mmr_event *ev, mmr_enriched
 		x->asn = g.asn;
 	if (own_org)
 		return mmr_org_class(x->as_org);
-	/* g.as_org is already cut to this size and sanitized: the copy is the same string */
 	memcpy(x->as_org, g.as_org, sizeof(x->as_org));
 	return g.org_class;
 }

@@ -1,10 +1,10 @@
 /* Needles (needles.h): several words looked for in one pass over a text.
  *
  * Representation: the needles sorted by strcmp, so that the ones starting with the same byte
- * are neighbours, first[257], the index of the first needle starting with each byte, and a
- * bitmap of the 65,536 byte pairs (8 KiB) telling which pairs start a needle in either case.
- * A scan skips each position of the text whose two bytes start no needle (most positions:
- * a test of one bit); at the others it compares the text from there with only the needles
+ * are neighbours, first[257], the index of the first needle starting with each byte, a table
+ * of the bytes that start a needle and a bitmap of the 65,536 byte pairs (8 KiB) that do, in
+ * either case. A scan skips each position of the text whose first byte, or else first two
+ * bytes, start no needle (most positions); at the others it compares the text from there with only the needles
  * that start with that byte (none for most bytes; for the 51 remote-access
  * tool names about 2), lower-casing the text as it goes. No copy of the text is made, so any
  * length is handled the same way.
@@ -45,6 +45,7 @@ void mmr_needles_index(mmr_needles *m, mmr_needle *v, size_t n)
 			i++;
 	}
 	m->first[256] = (uint32_t)i;
+	memset(m->start, 0, sizeof(m->start));
 	memset(m->pair, 0, sizeof(m->pair));
 	for (size_t j = 0; j < n; j++) {
 		const unsigned char *s = (const unsigned char *)v[j].s;
@@ -52,15 +53,19 @@ void mmr_needles_index(mmr_needles *m, mmr_needle *v, size_t n)
 			for (unsigned b = 0; b < 256; b++) {
 				if (v[j].len > 1 && mmr_ascii_lower((unsigned char)b) != s[1])
 					continue;
-				unsigned k = (unsigned)(ca ? upper(s[0]) : s[0]) << 8 | b;
+				unsigned a = ca ? upper(s[0]) : s[0], k = a << 8 | b;
+				m->start[a] = true;
 				m->pair[k >> 3] |= (uint8_t)(1u << (k & 7));
 			}
 	}
 }
 
-/* Whether the two bytes at p (p[0] is not NUL) can start a needle. */
+/* Whether the two bytes at p (p[0] is not NUL) can start a needle: the first byte alone
+ * rules out most positions, at the fewest instructions. */
 static inline bool may_start(const mmr_needles *m, const unsigned char *p)
 {
+	if (!m->start[p[0]])
+		return false;
 	unsigned k = (unsigned)p[0] << 8 | p[1];
 	return m->pair[k >> 3] >> (k & 7) & 1;
 }

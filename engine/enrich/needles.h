@@ -27,6 +27,7 @@ typedef struct mmr_needles {
 	const mmr_needle *v;
 	size_t n;
 	uint32_t first[257]; /* needles starting with byte b: v[first[b]] .. v[first[b + 1] - 1] */
+	bool start[256]; /* some needle starts with this byte, in either case */
 	/* bit a << 8 | b: some needle starts with the bytes a, b, in either case (a one-byte
 	 * needle: with a, whatever follows) */
 	uint8_t pair[65536 / 8];

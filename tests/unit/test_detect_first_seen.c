@@ -641,6 +641,12 @@ static void test_asn_rules(void **state)
 	expect_silent(&h, PEER_ASN);
 	expect_silent(&h, TENANT_ASN);
 	expect_fired(&h, FS_ASN, 15);
+	/* the evidence phrase: the organisation cut at 32 bytes; without one, the number only */
+	asn_event(&h, "s2", 4294967295u, "Very Long Organization Name Hosting Cloud", AT(10, 14));
+	expect_detail(&h, FS_ASN, "first activity from AS4294967295 (Very Long Organization Name "
+				  "Host) for this user");
+	asn_event(&h, "s3", 7, "", AT(10, 14));
+	expect_detail(&h, FS_ASN, "first activity from AS7 for this user");
 	/* an internal address carries no ASN fact */
 	dh_event(&h, "s2", MMR_ACTION_VPN_START, MMR_OUTCOME_SUCCESS, "10.0.0.5", AT(10, 13));
 	h.x.asn = 64999;
