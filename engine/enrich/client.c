@@ -6,6 +6,7 @@
  * pass finds both classes.
  */
 #include <pthread.h>
+#include <string.h>
 #include <strings.h>
 
 #include "enrich/client.h"
@@ -46,12 +47,27 @@ uint8_t mmr_org_class(const char *as_org)
 	return (uint8_t)mmr_needles_tags(&org_index, as_org, MMR_ORG_CARRIER | MMR_ORG_INFLIGHT);
 }
 
+/* The last user agent and its answer, per thread: user agents repeat (every browser of one
+ * version sends one string), and a comparison costs a fraction of a scan. */
+static _Thread_local struct {
+	char ua[256];
+	bool mobile;
+} last;
+
 bool mmr_client_mobile_ua(const char *user_agent)
 {
 	if (user_agent == NULL || user_agent[0] == '\0')
 		return false;
+	if (strcmp(last.ua, user_agent) == 0)
+		return last.mobile;
 	pthread_once(&once, build);
-	return mmr_needles_first(&ua_index, user_agent) != NULL;
+	bool mobile = mmr_needles_first(&ua_index, user_agent) != NULL;
+	size_t n = strlen(user_agent);
+	if (n < sizeof(last.ua)) { /* longer ones are simply not remembered */
+		memcpy(last.ua, user_agent, n + 1);
+		last.mobile = mobile;
+	}
+	return mobile;
 }
 
 bool mmr_client_mobile_class(const char *device)
