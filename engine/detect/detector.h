@@ -66,6 +66,9 @@ typedef struct mmr_enriched {
 	bool mobile_carrier;     /* as_org names a mobile carrier ("Wireless", "Mobil...", "Movil",
 				  * "Cellular", "Celular"): carrier-grade NAT, many subscribers per
 				  * address, whatever the device */
+	bool inflight_or_satellite; /* as_org is in-flight Wi-Fi or satellite access (Gogo,
+				  * Viasat, Inmarsat, Starlink, ...; enrich/client.h): the address
+				  * is the provider's ground station, not where the user is */
 	/* HR context */
 	const struct mmr_roster_entry *who; /* NULL: not in the roster (peer group unknown) */
 	uint32_t group;          /* peer group id, 0 = unknown */

@@ -72,10 +72,14 @@ static uint32_t asn_value(const mmr_detect_ctx *ctx)
 
 static void asn_what(const mmr_detect_ctx *ctx, uint32_t v, char *buf, size_t len)
 {
-	if (ctx->x->as_org[0])
-		snprintf(buf, len, "activity from AS%u (%.32s)", v, ctx->x->as_org);
-	else
-		snprintf(buf, len, "activity from AS%u", v);
+	/* "activity from AS%u (%.32s)" */
+	size_t n = mmr_fs_cat(buf, len, 0, "activity from AS", 16);
+	n = mmr_fs_cat_u32(buf, len, n, v);
+	if (ctx->x->as_org[0]) {
+		n = mmr_fs_cat(buf, len, n, " (", 2);
+		n = mmr_fs_cat(buf, len, n, ctx->x->as_org, strnlen(ctx->x->as_org, 32));
+		mmr_fs_cat(buf, len, n, ")", 1);
+	}
 }
 
 static void user_detail(const mmr_detect_ctx *ctx, const mmr_fs_new *n, char *buf, size_t len)

@@ -75,7 +75,8 @@ static uint32_t country_value(const mmr_detect_ctx *ctx)
 static void country_what(const mmr_detect_ctx *ctx, uint32_t v, char *buf, size_t len)
 {
 	(void)v;
-	snprintf(buf, len, "activity from %s", ctx->x->country);
+	size_t n = mmr_fs_cat(buf, len, 0, "activity from ", 14);
+	mmr_fs_cat(buf, len, n, ctx->x->country, strlen(ctx->x->country));
 }
 
 /* Lists the countries the user is known from: "known: DE, US". */

@@ -30,10 +30,10 @@
  * Events: devices from every successful event that names one; factors from successful MFA,
  * AUTH and ACCOUNT (enrolment) events that carry mfa_factor.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "detector.h"
+#include "first_seen_common.h"
 #include "population.h"
 #include "seen_set.h"
 
@@ -59,8 +59,10 @@ static const mmr_param params[] = {
 	{NULL, 0, 0, 0, NULL},
 };
 
-/* "Chrome on Windows", "Firefox on Linux", "curl": the user agent without versions. */
-static void ua_family(const char *ua, char *buf, size_t len)
+/* "Chrome on Windows", "Firefox on Linux", "curl": the user agent without versions, into
+ * buf[len] (cut at len - 1 bytes); returns its length. Built with memcpy: snprintf was most
+ * of its cost. */
+static size_t ua_family(const char *ua, char *buf, size_t len)
 {
 	static const char *const os[][2] = {
 		{"iPhone", "iOS"},     {"iPad", "iPadOS"},     {"Android", "Android"},
@@ -79,30 +81,52 @@ static void ua_family(const char *ua, char *buf, size_t len)
 	for (size_t i = 0; i < sizeof(browser) / sizeof(browser[0]) && !b; i++)
 		if (strstr(ua, browser[i][0]))
 			b = browser[i][1];
-	if (b && o)
-		snprintf(buf, len, "%s on %s", b, o);
-	else if (o)
-		snprintf(buf, len, "a client on %s", o);
-	else /* the first product token: "okhttp/4.9" -> "okhttp" */
-		snprintf(buf, len, "%.*s", (int)strcspn(ua, "/ ;("), ua);
+	size_t n = 0;
+	if (o) {
+		if (b) {
+			n = mmr_fs_cat(buf, len, n, b, strlen(b));
+			n = mmr_fs_cat(buf, len, n, " on ", 4);
+		} else {
+			n = mmr_fs_cat(buf, len, n, "a client on ", 12);
+		}
+		n = mmr_fs_cat(buf, len, n, o, strlen(o));
+	} else { /* the first product token: "okhttp/4.9" -> "okhttp" */
+		n = mmr_fs_cat(buf, len, n, ua, strcspn(ua, "/ ;("));
+	}
+	return n;
 }
 
-/* The device of the event and its label; 0 when it names none. */
-static uint32_t device_of(const mmr_event *ev, char *label, size_t len)
+/* The last user agent's family and device key, per thread: score() and learn() ask for the
+ * same event's device one after the other, and consecutive events often carry the same user
+ * agent (browsers of one version send one string). A pure function of the string, so a stale
+ * entry is only ever a different string, recomputed. */
+static _Thread_local struct {
+	char ua[sizeof(((mmr_event *)0)->user_agent)];
+	char key[MMR_FIELD_MAX + 3]; /* "ua:" and the family */
+	uint32_t hash;               /* 0: the user agent names no family */
+} last;
+
+/* The device of the event, 0 when it names none; *label names it in a detail (valid until
+ * the next call on this thread). */
+static uint32_t device_of(const mmr_event *ev, const char **label)
 {
 	if (ev->device[0]) {
-		snprintf(label, len, "%s", ev->device);
+		*label = ev->device;
 		return mmr_hash32(ev->device, strlen(ev->device));
 	}
 	if (!ev->user_agent[0])
 		return 0;
-	ua_family(ev->user_agent, label, len);
-	if (!label[0])
-		return 0;
-	/* a family and a device name never collide: distinct prefix */
-	char key[MMR_FIELD_MAX + 8];
-	int n = snprintf(key, sizeof(key), "ua:%s", label);
-	return mmr_hash32(key, (size_t)n < sizeof(key) ? (size_t)n : sizeof(key) - 1);
+	if (strcmp(last.ua, ev->user_agent) != 0) {
+		/* a family and a device name never collide: distinct prefix */
+		memcpy(last.key, "ua:", 3);
+		size_t n = ua_family(ev->user_agent, last.key + 3, MMR_FIELD_MAX);
+		last.hash = n ? mmr_hash32(last.key, n + 3) : 0;
+		size_t u = strnlen(ev->user_agent, sizeof(last.ua) - 1);
+		memcpy(last.ua, ev->user_agent, u);
+		last.ua[u] = '\0';
+	}
+	*label = last.key + 3;
+	return last.hash;
 }
 
 static bool factor_event(const mmr_event *ev)
@@ -124,8 +148,8 @@ static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 	if (!ctx->user->converged || ev->outcome == MMR_OUTCOME_FAILURE)
 		return;
 	uint32_t today = mmr_seen_day(ev->time);
-	char label[MMR_FIELD_MAX];
-	uint32_t h = device_of(ev, label, sizeof(label));
+	const char *label = "";
+	uint32_t h = device_of(ev, &label);
 	uint32_t look = lb(ctx, P_DEV_LOOKBACK);
 	if (h && mmr_seen_find(st->dev, DEV_SLOTS, h, today, look) < 0)
 		mmr_contrib_add(out, rules[0], (int)ctx->param[P_DEV_POINTS],
@@ -153,8 +177,8 @@ static void learn(const mmr_detect_ctx *ctx)
 	if (ev->outcome == MMR_OUTCOME_FAILURE)
 		return;
 	uint32_t today = mmr_seen_day(ev->time);
-	char label[MMR_FIELD_MAX];
-	uint32_t h = device_of(ev, label, sizeof(label));
+	const char *label;
+	uint32_t h = device_of(ev, &label);
 	if (h)
 		mmr_seen_add(st->dev, DEV_SLOTS, h, today, lb(ctx, P_DEV_LOOKBACK));
 	if (factor_event(ev))

@@ -109,7 +109,9 @@ static uint32_t target_value(const mmr_detect_ctx *ctx)
 static void target_what(const mmr_detect_ctx *ctx, uint32_t v, char *buf, size_t len)
 {
 	(void)v;
-	snprintf(buf, len, "access to %.48s", target_of(ctx));
+	const char *t = target_of(ctx);
+	size_t n = mmr_fs_cat(buf, len, 0, "access to ", 10);
+	mmr_fs_cat(buf, len, n, t, strnlen(t, 48));
 }
 
 static void user_detail(const mmr_detect_ctx *ctx, const mmr_fs_new *n, char *buf, size_t len)

@@ -18,7 +18,8 @@
  *     home broadband).
  *   - in-flight Wi-Fi and satellite access (AS organisation Gogo, Panasonic Avionics, Viasat,
  *     Inmarsat, Intelsat, Anuvu, SpaceX/Starlink): the address geolocates to the provider's
- *     ground station or point of presence, often in another country than the user.
+ *     ground station or point of presence, often in another country than the user
+ *     (x->inflight_or_satellite, classified once per AS organisation by enrich/client.c).
  *   - failed sign-ins: anyone can fail a login with a known name from anywhere (scanners); the
  *     failure-burst detectors cover them.
  *
@@ -144,21 +145,11 @@ static double param(const mmr_detect_ctx *ctx, int i)
 
 /* ---- what an event says ------------------------------------------------------------------ */
 
-/* In-flight Wi-Fi and satellite access: the address is the provider's ground station or PoP,
- * not where its users are. */
-static const char *const nowhere_org[] = {"gogo", "avionics", "viasat", "inmarsat", "intelsat",
-					  "anuvu", "spacex", "starlink", NULL};
-
 /* A phone or tablet, whose address need not be where the person is (home-routed roaming), or
  * a network whose addresses are not where its users are (in-flight Wi-Fi, satellite). */
 static bool unplaceable(const mmr_enriched *x)
 {
-	if (x->mobile)
-		return true;
-	for (int i = 0; x->as_org[0] && nowhere_org[i]; i++)
-		if (strcasestr(x->as_org, nowhere_org[i]))
-			return true;
-	return false;
+	return x->mobile || x->inflight_or_satellite;
 }
 
 static bool observable(const mmr_detect_ctx *ctx)
@@ -275,7 +266,6 @@ static bool concurrent(const mmr_detect_ctx *ctx, const travel_state *st, int se
 	char here[64], a[16], b[32];
 	if (self < 0)
 		return false; /* a place never seen before cannot be the "A again" */
-	where(ctx->x, here, sizeof(here));
 	for (int i = 0; i < PLACES; i++) {
 		const place *o = &st->p[i];
 		double km;
@@ -288,6 +278,7 @@ static bool concurrent(const mmr_detect_ctx *ctx, const travel_state *st, int se
 			int64_t up = me->up ? me->up : ev->duration > 0 ? t - ev->duration : 0;
 			if (up == 0 || o->cross < up || t - o->cross < w)
 				continue;
+			where(ctx->x, here, sizeof(here));
 			span(t - o->cross, b, sizeof(b));
 			hhmm(o->cross, a, sizeof(a));
 			mmr_contrib_add(out, rules[1], (int)param(ctx, P_CONC_POINTS),
@@ -298,6 +289,7 @@ static bool concurrent(const mmr_detect_ctx *ctx, const travel_state *st, int se
 		}
 		if (is_end(ev) || t < o->cross || t - o->cross > smax || !live(ctx, o, t))
 			continue;
+		where(ctx->x, here, sizeof(here));
 		hhmm(o->cross, a, sizeof(a));
 		mmr_contrib_add(out, rules[1], (int)param(ctx, P_CONC_POINTS),
 				"two concurrent sessions: %s and %.2s (%.0f km apart) in use in "

@@ -78,17 +78,22 @@ static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 	const mmr_enriched *x = ctx->x;
 	if (x == NULL || !x->external || ctx->ev->outcome == MMR_OUTCOME_FAILURE)
 		return;
-	char net[160];
-	describe(ctx, net, sizeof(net));
 	bool vpn = x->commercial_vpn || x->proxy;
-	if (vpn)
-		mmr_contrib_add(out, rules[1], points(ctx, P_VPN),
-				"activity through a commercial VPN or proxy exit: %s, %s", net,
-				x->commercial_vpn ? "listed in commercial-vpn.txt"
-						  : "the log marks it as a proxy/VPN");
-	else if (x->hosting)
-		mmr_contrib_add(out, rules[0], points(ctx, P_HOSTING),
-				"activity from a hosting/VPS network, not a home or office: %s", net);
+	if (vpn || x->hosting) {
+		/* described only for a reason: formatting it for every event cost 8 % of the
+		 * engine's instructions */
+		char net[160];
+		describe(ctx, net, sizeof(net));
+		if (vpn)
+			mmr_contrib_add(out, rules[1], points(ctx, P_VPN),
+					"activity through a commercial VPN or proxy exit: %s, %s", net,
+					x->commercial_vpn ? "listed in commercial-vpn.txt"
+							  : "the log marks it as a proxy/VPN");
+		else
+			mmr_contrib_add(out, rules[0], points(ctx, P_HOSTING),
+					"activity from a hosting/VPS network, not a home or office: %s",
+					net);
+	}
 
 	const char *declared = x->who && x->who->country[0] ? x->who->country : "";
 	if (!x->country[0])

@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "enrich/enrich.h"
+#include "enrich/client.h"
 #include "enrich/country.h"
 #include "net/netlist.h"
 
@@ -106,7 +106,13 @@ static void copy(char *dst, size_t len, const char *src)
 	mmr_utf8_sanitize(dst);
 }
 
-static void geography(const mmr_context *c, const mmr_event *ev, mmr_enriched *x)
+_Static_assert(sizeof(((mmr_enriched *)0)->as_org) == sizeof(((mmr_geo *)0)->as_org) &&
+		       sizeof(((mmr_enriched *)0)->city) == sizeof(((mmr_geo *)0)->city),
+	       "geography() copies GeoIP strings whole");
+
+/* Returns the MMR_ORG_* class of x->as_org: the GeoIP record's, computed when the record was
+ * decoded, when the name came from there; else the log's name is classified here. */
+static uint8_t geography(const mmr_context *c, const mmr_event *ev, mmr_enriched *x)
 {
 	if (ev->geo_country[0])
 		mmr_country_code(ev->geo_country, x->country);
@@ -114,17 +120,17 @@ static void geography(const mmr_context *c, const mmr_event *ev, mmr_enriched *x
 		copy(x->city, sizeof(x->city), ev->geo_city);
 	if (ev->as_number > 0 && ev->as_number <= 0xffffffffLL)
 		x->asn = (uint32_t)ev->as_number;
-	if (ev->as_org[0])
+	bool own_org = ev->as_org[0] != '\0';
+	if (own_org)
 		copy(x->as_org, sizeof(x->as_org), ev->as_org);
-	if (c == NULL || c->geoip == NULL || !x->external)
-		return;
 	mmr_geo g;
-	if (!mmr_geoip_lookup(c->geoip, &ev->src_ip, &g))
-		return;
+	if (c == NULL || c->geoip == NULL || !x->external || !mmr_geoip_lookup(c->geoip, &ev->src_ip, &g))
+		return own_org ? mmr_org_class(x->as_org) : 0;
 	if (!x->country[0])
 		memcpy(x->country, g.country, sizeof(x->country));
+	/* GeoIP's strings are already cut to these sizes and sanitized: copied as they are */
 	if (!x->city[0])
-		copy(x->city, sizeof(x->city), g.city);
+		memcpy(x->city, g.city, sizeof(x->city));
 	/* coordinates only when they describe the same country the log names */
 	if (g.has_location && (!g.country[0] || strcmp(g.country, x->country) == 0)) {
 		x->has_location = true;
@@ -134,33 +140,20 @@ static void geography(const mmr_context *c, const mmr_event *ev, mmr_enriched *x
 	}
 	if (x->asn == 0)
 		x->asn = g.asn;
-	if (!x->as_org[0])
-		copy(x->as_org, sizeof(x->as_org), g.as_org);
+	if (own_org)
+		return mmr_org_class(x->as_org);
+	memcpy(x->as_org, g.as_org, sizeof(x->as_org));
+	return g.org_class;
 }
 
-/* Phones and carriers (detect/detector.h: mobile, mobile_carrier). */
-static const char *const mobile_ua[] = {"iphone", "ipad", "ipod", "android", "mobile",
-					"okta verify", "oktaverify", "okhttp", "cfnetwork",
-					"dalvik", NULL};
-static const char *const mobile_class[] = {"mobile", "tablet", "phone", "smartphone", NULL};
-static const char *const carrier_org[] = {"wireless", "mobil", "movil", "cellular", "celular",
-					  NULL};
-
-static bool contains_any(const char *s, const char *const *needles)
+/* Phones and carriers (detect/detector.h: mobile, mobile_carrier, inflight_or_satellite). */
+static void client(const mmr_event *ev, uint8_t org_class, mmr_enriched *x)
 {
-	for (int i = 0; s[0] && needles[i]; i++)
-		if (strcasestr(s, needles[i]))
-			return true;
-	return false;
-}
-
-static void client(const mmr_event *ev, mmr_enriched *x)
-{
-	x->mobile_carrier = contains_any(x->as_org, carrier_org);
-	for (int i = 0; ev->device[0] && mobile_class[i] && !x->mobile; i++)
-		x->mobile = strcasecmp(ev->device, mobile_class[i]) == 0;
+	x->mobile_carrier = (org_class & MMR_ORG_CARRIER) != 0;
+	x->inflight_or_satellite = (org_class & MMR_ORG_INFLIGHT) != 0;
+	x->mobile = mmr_client_mobile_class(ev->device);
 	if (!x->mobile)
-		x->mobile = ev->user_agent[0] ? contains_any(ev->user_agent, mobile_ua)
+		x->mobile = ev->user_agent[0] ? mmr_client_mobile_ua(ev->user_agent)
 					      : x->mobile_carrier;
 }
 
@@ -176,8 +169,7 @@ void mmr_enrich(const mmr_context *c, const mmr_config *cfg, const mmr_event *ev
 			       mmr_lists_has_ip(l, MMR_LIST_CORPORATE, &ev->src_ip);
 		x->external = !x->corporate && !mmr_ip_is_private(&ev->src_ip);
 	}
-	geography(c, ev, x);
-	client(ev, x);
+	client(ev, geography(c, ev, x), x);
 	x->proxy = ev->is_proxy == 1;
 	if (x->external) {
 		x->hosting = mmr_lists_has_ip(l, MMR_LIST_HOSTING, &ev->src_ip) ||

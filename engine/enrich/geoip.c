@@ -24,16 +24,34 @@
  * trees do not all alias ::ffff:0:0/96. An IPv6 address in an IPv4-only database is "not
  * found", not an error.
  *
- * Cache: STRIPES (64) x SLOTS (128) = 8192 direct-mapped entries, allocated once at open
- * (mmr_geoip is one calloc of about 1.4 MB: a slot is the 17-byte key, 2 flags and the 144-byte
- * mmr_geo = 168 bytes; 8192 x 168 = 1,376,256 bytes plus 64 mutexes). The slot is chosen by a
- * 64-bit hash of the address mixed with a seed drawn at open (getrandom), so that nobody can
- * aim a stream of addresses at one slot to keep evicting a busy one. Each stripe has its own
- * mutex, held only to compare or copy one slot; the database lookup itself runs unlocked, so
- * a miss never blocks other threads. Results are cached whether or not anything was found
- * (a flood of unknown addresses is as cheap as a flood of known ones). A collision simply
- * replaces the older entry. Counters lookups and cache_hits are relaxed atomics. A lookup
- * never allocates.
+ * Cache: two levels, allocated once at open (docs/geoip.md), so that a lookup never allocates
+ * and most lookups decode nothing.
+ *
+ *   addresses  ADDR_SLOTS (65,536) direct-mapped slots of 28 bytes (1.75 MiB): the address ->
+ *              where its records are in the two databases (the data-section offsets that
+ *              MMDB_lookup_sockaddr's tree walk finds, or "none"). MMDB_lookup_sockaddr also
+ *              returns the prefix length of the network the address is in: any address in
+ *              that network has the same record. When both databases' networks cover the
+ *              address's whole group (its /24 for IPv4, its /64 for IPv6), the slot holds
+ *              for the group and every address of the group hits it; otherwise it holds for
+ *              the one address. The slot is chosen by the group, so both kinds are found
+ *              with one probe (a group whose networks are smaller than the group shares one
+ *              slot among its addresses).
+ *   records    per database RECORD_SLOTS (16,384) direct-mapped slots of 80 bytes (1.25 MiB
+ *              each): a data-section offset -> the fields decoded from that record (and, for
+ *              an ASN record, the class of its organisation name, enrich/client.h). Many
+ *              networks share one record (a city's, an ISP's), so an address seen for the
+ *              first time usually costs the two tree walks and no decoding: MMDB_aget_value
+ *              walks the record's maps comparing keys, about 1,000 instructions a field.
+ *
+ * In all about 4.3 MiB, whatever the traffic (mmr_geoip_cache_stats reports it; calloc'd, so
+ * slots never used cost no resident memory). Slots are chosen by a 64-bit hash mixed with a
+ * seed drawn at open (getrandom), so that nobody can aim a stream of addresses at one slot to
+ * keep evicting a busy one. Each cache has STRIPES (64) mutexes, slot i under mutex
+ * i % STRIPES, held only to compare or copy one slot; the database walks and decoding run
+ * unlocked, so a miss never blocks other threads. Results are cached whether or not anything
+ * was found (a flood of unknown addresses is as cheap as a flood of known ones). A collision
+ * simply replaces the older entry. Counters are relaxed atomics.
  *
  * Distance: haversine formula (R. W. Sinnott, "Virtues of the Haversine", Sky and Telescope
  * 68(2):159, 1984), mean Earth radius 6371 km (IUGG mean radius R1 = 6371.0088 km).
@@ -58,30 +76,57 @@
 #include <maxminddb.h>
 
 #include "enrich/geoip.h"
+#include "enrich/client.h"
 
-#define STRIPE_BITS 6
-#define STRIPES (1u << STRIPE_BITS) /* 64 */
-#define SLOT_BITS 7
-#define SLOTS (1u << SLOT_BITS) /* 128 per stripe */
+#define STRIPES 64u
+#define ADDR_SLOTS 65536u   /* power of two */
+#define RECORD_SLOTS 16384u /* power of two, per database */
+#define GROUP4_BITS 24       /* an IPv4 address's group: its /24 */
+#define GROUP6_BITS 64       /* an IPv6 address's group: its /64 */
+#define NO_RECORD UINT32_MAX /* not in the database (or the database is not configured) */
+
+enum { CITY, ASN };
 
 typedef struct {
-	mmr_ip key;  /* normalized: family 4 keeps only b[0..3], the rest is zero */
+	uint8_t addr[16]; /* normalized address (family 4: b[0..3], the rest zero) */
+	uint8_t family;   /* 0 = empty slot */
+	bool whole;       /* holds for every address of addr's group */
+	uint32_t rec[2];  /* data-section offset of the CITY and ASN record, or NO_RECORD */
+} addr_slot;
+
+/* What one record of each kind gives; mmr_geo is the union of both. */
+typedef struct {
+	char country[3];
+	char city[sizeof(((mmr_geo *)0)->city)];
+	bool has_location;
+	uint16_t accuracy_km;
+	double lat, lon;
+} city_fields;
+
+typedef struct {
+	uint32_t asn;
+	uint8_t org_class;
+	char as_org[sizeof(((mmr_geo *)0)->as_org)];
+} asn_fields;
+
+typedef struct {
+	uint32_t off;
 	bool used;
-	bool found;  /* what mmr_geoip_lookup returned */
-	mmr_geo geo;
-} slot;
-
-typedef struct {
-	pthread_mutex_t mu;
-	slot slot[SLOTS];
-} stripe;
+	bool any; /* the record gave at least one field */
+	union {
+		city_fields city;
+		asn_fields asn;
+	} f;
+} record_slot;
 
 struct mmr_geoip {
-	MMDB_s city, asn;
-	bool has_city, has_asn;
+	MMDB_s db[2]; /* CITY, ASN */
+	bool has[2];
 	uint64_t seed;
-	_Atomic uint64_t lookups, cache_hits;
-	stripe stripe[STRIPES];
+	addr_slot *addr;      /* ADDR_SLOTS */
+	record_slot *rec[2];  /* RECORD_SLOTS each, NULL when the database is not configured */
+	pthread_mutex_t addr_mu[STRIPES], rec_mu[2][STRIPES];
+	_Atomic uint64_t lookups, cache_hits, record_lookups, record_hits;
 };
 
 /* ---- open / close --------------------------------------------------------------------------- */
@@ -195,6 +240,18 @@ static uint64_t draw_seed(const void *salt)
 	return s;
 }
 
+/* Closes the databases and frees g and its caches (not the mutexes). */
+static void release(mmr_geoip *g)
+{
+	for (int d = CITY; d <= ASN; d++) {
+		if (g->has[d])
+			MMDB_close(&g->db[d]);
+		free(g->rec[d]);
+	}
+	free(g->addr);
+	free(g);
+}
+
 mmr_geoip *mmr_geoip_open(const char *city_path, const char *asn_path, char *err, size_t errlen)
 {
 	char dummy[1];
@@ -217,28 +274,43 @@ mmr_geoip *mmr_geoip_open(const char *city_path, const char *asn_path, char *err
 		return NULL;
 	}
 	if (city_path) {
-		if (!open_one(&g->city, city_path, "city", city_types,
+		if (!open_one(&g->db[CITY], city_path, "city", city_types,
 			      "a City or Country database", asn_types, err, errlen)) {
 			free(g);
 			return NULL;
 		}
-		g->has_city = true;
+		g->has[CITY] = true;
 	}
 	if (asn_path) {
-		if (!open_one(&g->asn, asn_path, "ASN", asn_types, "an ASN database",
+		if (!open_one(&g->db[ASN], asn_path, "ASN", asn_types, "an ASN database",
 			      city_types, err, errlen)) {
-			if (g->has_city)
-				MMDB_close(&g->city);
+			if (g->has[CITY])
+				MMDB_close(&g->db[CITY]);
 			free(g);
 			return NULL;
 		}
-		g->has_asn = true;
+		g->has[ASN] = true;
 	}
-	for (unsigned i = 0; i < STRIPES; i++)
-		pthread_mutex_init(&g->stripe[i].mu, NULL);
+	g->addr = calloc(ADDR_SLOTS, sizeof(addr_slot));
+	for (int d = CITY; d <= ASN; d++)
+		if (g->has[d])
+			g->rec[d] = calloc(RECORD_SLOTS, sizeof(record_slot));
+	if (g->addr == NULL || (g->has[CITY] && g->rec[CITY] == NULL) ||
+	    (g->has[ASN] && g->rec[ASN] == NULL)) {
+		snprintf(err, errlen, "GeoIP: out of memory for the cache");
+		release(g);
+		return NULL;
+	}
+	for (unsigned i = 0; i < STRIPES; i++) {
+		pthread_mutex_init(&g->addr_mu[i], NULL);
+		pthread_mutex_init(&g->rec_mu[CITY][i], NULL);
+		pthread_mutex_init(&g->rec_mu[ASN][i], NULL);
+	}
 	g->seed = draw_seed(g);
 	atomic_init(&g->lookups, 0);
 	atomic_init(&g->cache_hits, 0);
+	atomic_init(&g->record_lookups, 0);
+	atomic_init(&g->record_hits, 0);
 	return g;
 }
 
@@ -246,36 +318,47 @@ void mmr_geoip_close(mmr_geoip *g)
 {
 	if (g == NULL)
 		return;
-	for (unsigned i = 0; i < STRIPES; i++)
-		pthread_mutex_destroy(&g->stripe[i].mu);
-	if (g->has_city)
-		MMDB_close(&g->city);
-	if (g->has_asn)
-		MMDB_close(&g->asn);
-	free(g);
+	for (unsigned i = 0; i < STRIPES; i++) {
+		pthread_mutex_destroy(&g->addr_mu[i]);
+		pthread_mutex_destroy(&g->rec_mu[CITY][i]);
+		pthread_mutex_destroy(&g->rec_mu[ASN][i]);
+	}
+	release(g);
 }
 
 bool mmr_geoip_has_city(const mmr_geoip *g)
 {
-	return g != NULL && g->has_city;
+	return g != NULL && g->has[CITY];
 }
 
 bool mmr_geoip_has_asn(const mmr_geoip *g)
 {
-	return g != NULL && g->has_asn;
+	return g != NULL && g->has[ASN];
 }
 
 void mmr_geoip_counters(mmr_geoip *g, uint64_t *lookups, uint64_t *cache_hits)
 {
-	uint64_t l = 0, h = 0;
-	if (g) {
-		l = atomic_load_explicit(&g->lookups, memory_order_relaxed);
-		h = atomic_load_explicit(&g->cache_hits, memory_order_relaxed);
-	}
+	mmr_geoip_cache_stats st;
+	mmr_geoip_get_cache_stats(g, &st);
 	if (lookups)
-		*lookups = l;
+		*lookups = st.lookups;
 	if (cache_hits)
-		*cache_hits = h;
+		*cache_hits = st.address_hits;
+}
+
+void mmr_geoip_get_cache_stats(mmr_geoip *g, mmr_geoip_cache_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (g == NULL)
+		return;
+	st->address_slots = ADDR_SLOTS;
+	st->record_slots = (g->has[CITY] ? RECORD_SLOTS : 0) + (g->has[ASN] ? RECORD_SLOTS : 0);
+	st->bytes = sizeof(*g) + (size_t)st->address_slots * sizeof(addr_slot) +
+		    (size_t)st->record_slots * sizeof(record_slot);
+	st->lookups = atomic_load_explicit(&g->lookups, memory_order_relaxed);
+	st->address_hits = atomic_load_explicit(&g->cache_hits, memory_order_relaxed);
+	st->record_lookups = atomic_load_explicit(&g->record_lookups, memory_order_relaxed);
+	st->record_hits = atomic_load_explicit(&g->record_hits, memory_order_relaxed);
 }
 
 /* ---- reading one record ------------------------------------------------------------------- */
@@ -376,55 +459,41 @@ static const char *const P_ACC[] = {"location", "accuracy_radius", NULL};
 static const char *const P_ASN[] = {"autonomous_system_number", NULL};
 static const char *const P_ASORG[] = {"autonomous_system_organization", NULL};
 
-static bool find(const MMDB_s *db, const struct sockaddr *sa, MMDB_entry_s *e)
+static bool decode_city(MMDB_entry_s *e, city_fields *out)
 {
-	int err = MMDB_SUCCESS;
-	MMDB_lookup_result_s r = MMDB_lookup_sockaddr(db, sa, &err);
-	if (err != MMDB_SUCCESS || !r.found_entry)
-		return false; /* includes an IPv6 address in an IPv4-only database */
-	*e = r.entry;
-	return true;
-}
-
-static bool read_city(const MMDB_s *db, const struct sockaddr *sa, mmr_geo *out)
-{
-	MMDB_entry_s e;
-	if (!find(db, sa, &e))
-		return false;
 	bool any = false;
 	MMDB_entry_data_s d;
-	if (get_iso(&e, P_COUNTRY, out->country) || get_iso(&e, P_REG_COUNTRY, out->country))
+	if (get_iso(e, P_COUNTRY, out->country) || get_iso(e, P_REG_COUNTRY, out->country))
 		any = true;
-	if (get(&e, P_CITY, &d) && copy_str(&d, out->city, sizeof(out->city)))
+	if (get(e, P_CITY, &d) && copy_str(&d, out->city, sizeof(out->city)))
 		any = true;
 	double lat, lon;
-	if (get_double(&e, P_LAT, &lat) && get_double(&e, P_LON, &lon) && lat >= -90 &&
+	if (get_double(e, P_LAT, &lat) && get_double(e, P_LON, &lon) && lat >= -90 &&
 	    lat <= 90 && lon >= -180 && lon <= 180) {
 		out->has_location = true;
 		out->lat = lat;
 		out->lon = lon;
 		uint64_t acc;
-		if (get_uint(&e, P_ACC, &acc))
+		if (get_uint(e, P_ACC, &acc))
 			out->accuracy_km = acc > UINT16_MAX ? UINT16_MAX : (uint16_t)acc;
 		any = true;
 	}
 	return any;
 }
 
-static bool read_asn(const MMDB_s *db, const struct sockaddr *sa, mmr_geo *out)
+static bool decode_asn(MMDB_entry_s *e, asn_fields *out)
 {
-	MMDB_entry_s e;
-	if (!find(db, sa, &e))
-		return false;
 	bool any = false;
 	uint64_t n;
-	if (get_uint(&e, P_ASN, &n) && n > 0 && n <= UINT32_MAX) {
+	if (get_uint(e, P_ASN, &n) && n > 0 && n <= UINT32_MAX) {
 		out->asn = (uint32_t)n;
 		any = true;
 	}
 	MMDB_entry_data_s d;
-	if (get(&e, P_ASORG, &d) && copy_str(&d, out->as_org, sizeof(out->as_org)))
+	if (get(e, P_ASORG, &d) && copy_str(&d, out->as_org, sizeof(out->as_org))) {
+		out->org_class = mmr_org_class(out->as_org);
 		any = true;
+	}
 	return any;
 }
 
@@ -438,16 +507,6 @@ static inline uint64_t mix64(uint64_t x) /* splitmix64 finalizer */
 	x *= 0x94d049bb133111ebull;
 	x ^= x >> 31;
 	return x;
-}
-
-static uint64_t key_hash(const mmr_geoip *g, const mmr_ip *k)
-{
-	uint64_t a, b;
-	memcpy(&a, k->b, 8);
-	memcpy(&b, k->b + 8, 8);
-	uint64_t h = mix64(g->seed ^ k->family);
-	h = mix64(h ^ a);
-	return mix64(h ^ b ^ (g->seed << 1));
 }
 
 /* Normalized key: IPv4-mapped IPv6 folded to IPv4; bytes past the address zeroed. Returns
@@ -474,7 +533,78 @@ static bool normalize(const mmr_ip *ip, mmr_ip *k)
 	return false;
 }
 
-static bool lookup_db(mmr_geoip *g, const mmr_ip *k, mmr_geo *out)
+/* The tree walk in database d: the record's data-section offset or NO_RECORD, and whether
+ * the network found (or the empty range) covers the key's whole group. */
+static uint32_t walk(const mmr_geoip *g, int d, const mmr_ip *k, const struct sockaddr *sa,
+		     bool *whole)
+{
+	int err = MMDB_SUCCESS;
+	const MMDB_s *db = &g->db[d];
+	MMDB_lookup_result_s r = MMDB_lookup_sockaddr(db, sa, &err);
+	if (err != MMDB_SUCCESS) {
+		/* includes an IPv6 address in an IPv4-only database; an error is not known to
+		 * hold for the neighbours */
+		*whole = false;
+		return NO_RECORD;
+	}
+	/* libmaxminddb gives the prefix length in the tree's terms: an IPv4 address in an IPv6
+	 * tree sits under ::/96 */
+	int bits = r.netmask;
+	if (k->family == 4 && db->metadata.ip_version == 6)
+		bits -= 96;
+	if (bits > (k->family == 4 ? GROUP4_BITS : GROUP6_BITS))
+		*whole = false;
+	return r.found_entry ? r.entry.offset : NO_RECORD;
+}
+
+/* The fields of record off of database d into out: from the record cache, else decoded and
+ * cached. Returns whether the record gave any field. */
+static bool record(mmr_geoip *g, int d, uint32_t off, mmr_geo *out)
+{
+	record_slot *rs = g->rec[d];
+	uint64_t h = mix64(g->seed ^ ((uint64_t)off << 1 | (uint64_t)d));
+	uint32_t i = (uint32_t)h & (RECORD_SLOTS - 1);
+	pthread_mutex_t *mu = &g->rec_mu[d][i % STRIPES];
+	record_slot tmp;
+	bool hit = false;
+	atomic_fetch_add_explicit(&g->record_lookups, 1, memory_order_relaxed);
+	pthread_mutex_lock(mu);
+	if (rs[i].used && rs[i].off == off) {
+		tmp = rs[i];
+		hit = true;
+	}
+	pthread_mutex_unlock(mu);
+	if (hit) {
+		atomic_fetch_add_explicit(&g->record_hits, 1, memory_order_relaxed);
+	} else {
+		memset(&tmp, 0, sizeof(tmp));
+		MMDB_entry_s e = {.mmdb = &g->db[d], .offset = off};
+		tmp.any = d == CITY ? decode_city(&e, &tmp.f.city) : decode_asn(&e, &tmp.f.asn);
+		tmp.off = off;
+		tmp.used = true;
+		pthread_mutex_lock(mu);
+		rs[i] = tmp;
+		pthread_mutex_unlock(mu);
+	}
+	if (d == CITY) {
+		const city_fields *c = &tmp.f.city;
+		memcpy(out->country, c->country, sizeof(out->country));
+		memcpy(out->city, c->city, sizeof(out->city));
+		out->has_location = c->has_location;
+		out->lat = c->lat;
+		out->lon = c->lon;
+		out->accuracy_km = c->accuracy_km;
+	} else {
+		const asn_fields *a = &tmp.f.asn;
+		out->asn = a->asn;
+		out->org_class = a->org_class;
+		memcpy(out->as_org, a->as_org, sizeof(out->as_org));
+	}
+	return tmp.any;
+}
+
+/* Both tree walks for key k: the records into rec[], and whether they hold for k's group. */
+static bool walk_both(mmr_geoip *g, const mmr_ip *k, uint32_t rec[2])
 {
 	struct sockaddr_in sin;
 	struct sockaddr_in6 sin6;
@@ -490,12 +620,15 @@ static bool lookup_db(mmr_geoip *g, const mmr_ip *k, mmr_geo *out)
 		memcpy(&sin6.sin6_addr, k->b, 16);
 		sa = (const struct sockaddr *)&sin6;
 	}
-	bool any = false;
-	if (g->has_city && read_city(&g->city, sa, out))
-		any = true;
-	if (g->has_asn && read_asn(&g->asn, sa, out))
-		any = true;
-	return any;
+	bool whole = true;
+	for (int d = CITY; d <= ASN; d++)
+		rec[d] = g->has[d] ? walk(g, d, k, sa, &whole) : NO_RECORD;
+	return whole;
+}
+
+static size_t group_bytes(const mmr_ip *k)
+{
+	return k->family == 4 ? GROUP4_BITS / 8 : GROUP6_BITS / 8;
 }
 
 bool mmr_geoip_lookup(mmr_geoip *g, const mmr_ip *ip, mmr_geo *out)
@@ -506,29 +639,40 @@ bool mmr_geoip_lookup(mmr_geoip *g, const mmr_ip *ip, mmr_geo *out)
 		return false;
 	atomic_fetch_add_explicit(&g->lookups, 1, memory_order_relaxed);
 
-	uint64_t h = key_hash(g, &k);
-	stripe *st = &g->stripe[h >> (64 - STRIPE_BITS)];
-	slot *sl = &st->slot[h & (SLOTS - 1)];
+	size_t gb = group_bytes(&k), ab = k.family == 4 ? 4 : 16;
+	uint64_t grp[2] = {0, 0};
+	memcpy(grp, k.b, gb);
+	uint64_t h = mix64(mix64(g->seed ^ k.family) ^ grp[0]);
+	uint32_t i = (uint32_t)h & (ADDR_SLOTS - 1);
+	addr_slot *sl = &g->addr[i];
+	pthread_mutex_t *mu = &g->addr_mu[i % STRIPES];
 
-	pthread_mutex_lock(&st->mu);
-	if (sl->used && memcmp(&sl->key, &k, sizeof(k)) == 0) {
-		*out = sl->geo;
-		bool found = sl->found;
-		pthread_mutex_unlock(&st->mu);
-		atomic_fetch_add_explicit(&g->cache_hits, 1, memory_order_relaxed);
-		return found;
+	uint32_t rec[2];
+	bool hit = false;
+	pthread_mutex_lock(mu);
+	if (sl->family == k.family && memcmp(sl->addr, k.b, sl->whole ? gb : ab) == 0) {
+		rec[CITY] = sl->rec[CITY];
+		rec[ASN] = sl->rec[ASN];
+		hit = true;
 	}
-	pthread_mutex_unlock(&st->mu);
-
-	bool found = lookup_db(g, &k, out);
-
-	pthread_mutex_lock(&st->mu);
-	sl->key = k;
-	sl->geo = *out;
-	sl->found = found;
-	sl->used = true;
-	pthread_mutex_unlock(&st->mu);
-	return found;
+	pthread_mutex_unlock(mu);
+	if (hit) {
+		atomic_fetch_add_explicit(&g->cache_hits, 1, memory_order_relaxed);
+	} else {
+		bool whole = walk_both(g, &k, rec);
+		pthread_mutex_lock(mu);
+		memcpy(sl->addr, k.b, sizeof(sl->addr));
+		sl->family = k.family;
+		sl->whole = whole;
+		sl->rec[CITY] = rec[CITY];
+		sl->rec[ASN] = rec[ASN];
+		pthread_mutex_unlock(mu);
+	}
+	bool any = false;
+	for (int d = CITY; d <= ASN; d++)
+		if (rec[d] != NO_RECORD && record(g, d, rec[d], out))
+			any = true;
+	return any;
 }
 
 /* ---- distance ---------------------------------------------------------------------------- */

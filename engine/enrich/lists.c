@@ -8,12 +8,13 @@
  *               Entries are parsed like mmr_netlist_add (same forms and messages).
  *   AS numbers  sorted, de-duplicated uint32 array, binary search (hosting, commercial VPN)
  *   countries   sorted array of upper-case alpha-2 codes (watch-countries)
- *   tool names  array of lower-cased names, sorted and indexed by their first byte; a
- *               lookup lower-cases the text once and, at each position, compares only the
- *               names starting with that byte (0.5 us for four event fields against the 51
- *               default names; 50 strcasestr calls per field took 5 us). At least 3 bytes
- *               (blanks inside allowed) so that a stray "a" cannot match every user agent.
- *               The first match from the start of the text wins; it is returned lower-cased.
+ *   tool names  array of names with their ASCII letters lower-cased, sorted and indexed by
+ *               their first byte (enrich/needles.h): a lookup passes over the text once
+ *               and, at each position, compares only the names starting with that byte
+ *               (0.5 us for four event fields against the 51 default names; 50 strcasestr
+ *               calls per field took 5 us). At least 3 bytes (blanks inside allowed) so
+ *               that a stray "a" cannot match every user agent. The first match from the
+ *               start of the text wins; it is returned lower-cased.
  *   users       sorted array of lower-cased keys, binary search (allow-users)
  *   rules       sorted array of (rule, user) pairs, user "" = everybody (allow-rules)
  * Every lookup is a binary search or a short scan over immutable arrays: no locks, no
@@ -30,10 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "enrich/lists.h"
+#include "enrich/needles.h"
 
 #define MAX_LINE 4096
 #define MAX_ENTRIES 1000000
@@ -51,11 +52,6 @@ typedef struct {
 	uint32_t *v;
 	size_t n, cap;
 } asn_set;
-
-typedef struct {
-	char *low; /* lower-cased */
-	size_t len;
-} tool;
 
 typedef struct {
 	uint32_t lo, hi;
@@ -82,9 +78,9 @@ struct mmr_lists {
 	asn_set asn[MMR_LIST_COUNT_];
 	char (*countries)[3];
 	size_t ncountries, capcountries;
-	tool *tools; /* sorted by low */
+	mmr_needle *tools; /* sorted by name; each s is allocated here */
 	size_t ntools, captools;
-	uint32_t tool_first[257]; /* tools whose low starts with byte b: [first[b], first[b+1]) */
+	mmr_needles tool_index; /* over tools */
 	char **users;
 	size_t nusers, capusers;
 	rule_pair *rules;
@@ -137,9 +133,8 @@ void mmr_lists_free(mmr_lists *l)
 		free(l->asn[k].v);
 	}
 	free(l->countries);
-	for (size_t i = 0; i < l->ntools; i++) {
-		free(l->tools[i].low);
-	}
+	for (size_t i = 0; i < l->ntools; i++)
+		free((char *)l->tools[i].s);
 	free(l->tools);
 	for (size_t i = 0; i < l->nusers; i++)
 		free(l->users[i]);
@@ -252,25 +247,19 @@ static void drop_str(void *p)
 
 static int cmp_tool(const void *a, const void *b)
 {
-	return strcmp(((const tool *)a)->low, ((const tool *)b)->low);
+	return strcmp(((const mmr_needle *)a)->s, ((const mmr_needle *)b)->s);
 }
 
 static void drop_tool(void *p)
 {
-	free(((tool *)p)->low);
+	free((char *)((mmr_needle *)p)->s);
 }
 
 /* Sorts the tool names and indexes them by first byte (see mmr_lists_remote_tool). */
 static void index_tools(mmr_lists *l)
 {
-	sort_unique(l->tools, &l->ntools, sizeof(tool), cmp_tool, drop_tool);
-	size_t i = 0;
-	for (int b = 0; b < 256; b++) {
-		l->tool_first[b] = (uint32_t)i;
-		while (i < l->ntools && (unsigned char)l->tools[i].low[0] == b)
-			i++;
-	}
-	l->tool_first[256] = (uint32_t)i;
+	sort_unique(l->tools, &l->ntools, sizeof(mmr_needle), cmp_tool, drop_tool);
+	mmr_needles_index(&l->tool_index, l->tools, l->ntools);
 }
 
 static void drop_rule(void *p)
@@ -630,13 +619,16 @@ int mmr_lists_add(mmr_lists *l, mmr_list_kind kind, const char *entry, char *err
 			snprintf(err, errlen, "more than %d remote-access tool names", MAX_TOOLS);
 			return -1;
 		}
-		tool t = {strdup(e), n};
-		if (t.low == NULL ||
+		char *low = strdup(e);
+		mmr_needle t = {low, n, 0};
+		if (low == NULL ||
 		    append((void **)&l->tools, &l->ntools, &l->captools, sizeof(t), &t) != 0) {
-			drop_tool(&t);
+			free(low);
 			return oom(err, errlen);
 		}
-		lower(t.low);
+		/* ASCII only, as the matcher compares (needles.h) */
+		for (char *c = low; *c; c++)
+			*c = (char)mmr_ascii_lower((unsigned char)*c);
 		if (!l->bulk)
 			index_tools(l);
 		return 0;
@@ -935,30 +927,8 @@ bool mmr_lists_allows_rule(const mmr_lists *l, const char *rule, const char *use
 
 const char *mmr_lists_remote_tool(const mmr_lists *l, const char *text)
 {
-	if (l == NULL || text == NULL || text[0] == '\0')
+	if (l == NULL || text == NULL || text[0] == '\0' || l->ntools == 0)
 		return NULL;
-	if (l->ntools == 0)
-		return NULL;
-	/* one pass over a lower-cased copy; at each position only the names that start with
-	 * that byte are compared: about 2 of the 50 default names, so a 150-byte user agent
-	 * costs a few hundred byte comparisons instead of 50 strcasestr calls */
-	char buf[1024];
-	size_t n = strnlen(text, sizeof(buf));
-	if (n == sizeof(buf)) { /* longer than any event field: the slow way */
-		for (size_t i = 0; i < l->ntools; i++)
-			if (strcasestr(text, l->tools[i].low) != NULL)
-				return l->tools[i].low;
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (char)tolower((unsigned char)text[i]);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char b = (unsigned char)buf[i];
-		for (uint32_t j = l->tool_first[b]; j < l->tool_first[b + 1]; j++) {
-			const tool *t = &l->tools[j];
-			if (t->len <= n - i && memcmp(buf + i, t->low, t->len) == 0)
-				return t->low;
-		}
-	}
-	return NULL;
+	const mmr_needle *t = mmr_needles_first(&l->tool_index, text);
+	return t ? t->s : NULL;
 }

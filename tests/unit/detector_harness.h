@@ -116,7 +116,8 @@ static inline void dh_event(dh *h, const char *user, mmr_action action, mmr_outc
 	h->cur = dh_user_get(h, user);
 }
 
-/* Sets the client facts enrichment derives from the event (h->x.mobile, mobile_carrier) the
+/* Sets the client facts enrichment derives from the event (h->x.mobile, mobile_carrier,
+ * inflight_or_satellite) the
  * way mmr_enrich computes them, from h->ev's user agent and device and h->x.as_org: call it
  * after setting those, before dh_score/dh_step. */
 static inline void dh_enrich_client(dh *h)
@@ -127,6 +128,7 @@ static inline void dh_enrich_client(dh *h)
 	mmr_enrich(NULL, &h->cfg, &ev, &x);
 	h->x.mobile = x.mobile;
 	h->x.mobile_carrier = x.mobile_carrier;
+	h->x.inflight_or_satellite = x.inflight_or_satellite;
 }
 
 static inline mmr_detect_ctx dh_ctx(dh *h)

@@ -94,6 +94,12 @@ $asn->insert_network('2001:db8:1::/48', {autonomous_system_number => 64511,
 	autonomous_system_organization => 'Ünïcode Networks'});
 # number without organization
 $asn->insert_network('2001:db8:2::/48', {autonomous_system_number => 4200000001});
+# organization names of the classes enrichment derives from them (enrich/client.h): a mobile
+# carrier and an in-flight Wi-Fi provider
+$asn->insert_network('2001:db8:4::/48', {autonomous_system_number => 64513,
+	autonomous_system_organization => 'Horizon WIRELESS'});
+$asn->insert_network('2001:db8:5::/48', {autonomous_system_number => 64514,
+	autonomous_system_organization => 'Gogo Business Aviation'});
 # invalid UTF-8 in the organization: the writer only writes valid UTF-8, so a marker is written
 # and its bytes are replaced in the file afterwards (same length: the structure stays valid)
 my $BAD_MARK = "BAD\x{FF}\x{FF}ORG";          # encodes as BAD C3 BF C3 BF ORG

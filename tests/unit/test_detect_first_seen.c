@@ -641,6 +641,12 @@ static void test_asn_rules(void **state)
 	expect_silent(&h, PEER_ASN);
 	expect_silent(&h, TENANT_ASN);
 	expect_fired(&h, FS_ASN, 15);
+	/* the evidence phrase: the organisation cut at 32 bytes; without one, the number only */
+	asn_event(&h, "s2", 4294967295u, "Very Long Organization Name Hosting Cloud", AT(10, 14));
+	expect_detail(&h, FS_ASN, "first activity from AS4294967295 (Very Long Organization Name "
+				  "Host) for this user");
+	asn_event(&h, "s3", 7, "", AT(10, 14));
+	expect_detail(&h, FS_ASN, "first activity from AS7 for this user");
 	/* an internal address carries no ASN fact */
 	dh_event(&h, "s2", MMR_ACTION_VPN_START, MMR_OUTCOME_SUCCESS, "10.0.0.5", AT(10, 13));
 	h.x.asn = 64999;
@@ -712,6 +718,40 @@ static void test_device_first_seen(void **state)
 	device_event(&h, "henry", MMR_ACTION_AUTH, "NW-LT-3", NULL, NULL, AT(10, 9));
 	device_event(&h, "henry", MMR_ACTION_AUTH, "NW-LT-4", NULL, NULL, AT(10, 10));
 	assert_int_equal(h.out.n, 0);
+	dh_free(&h);
+}
+
+/* The device key of a user agent is the hash of "ua:" and its family, cut at 127 bytes: saved
+ * states hold these hashes, so a change of the key would make every known browser new after
+ * an upgrade. A device name spelling the same key is the same device. */
+static void test_device_key_is_stable(void **state)
+{
+	(void)state;
+	dh h;
+	dh_init(&h, &mmr_detector_first_seen_device, NULL);
+	device_train(&h, "kim");
+	char ua[256];
+	/* learned from the user agent, asked as a device name */
+	device_event(&h, "kim", MMR_ACTION_SSO, NULL, "Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0",
+		     NULL, AT(10, 9));
+	expect_fired(&h, FS_DEVICE, 10);
+	device_event(&h, "kim", MMR_ACTION_SSO, "ua:Firefox on Linux", NULL, NULL, AT(10, 10));
+	expect_silent(&h, FS_DEVICE);
+	/* an OS without a known browser */
+	device_event(&h, "kim", MMR_ACTION_SSO, "ua:a client on iPadOS", NULL, NULL, AT(10, 11));
+	expect_fired(&h, FS_DEVICE, 10);
+	device_event(&h, "kim", MMR_ACTION_SSO, NULL, "SomeApp (iPad; 17.1)", NULL, AT(10, 12));
+	expect_silent(&h, FS_DEVICE);
+	/* a product token longer than the key keeps: cut at 127 bytes */
+	memset(ua, 'Q', 200);
+	memcpy(ua + 200, "/1.0", 5);
+	device_event(&h, "kim", MMR_ACTION_SSO, NULL, ua, NULL, AT(10, 13));
+	expect_fired(&h, FS_DEVICE, 10);
+	expect_detail(&h, FS_DEVICE, "device QQQQQQQQ");
+	memset(ua, 'Q', 127);
+	memcpy(ua + 127, "/2", 3);
+	device_event(&h, "kim", MMR_ACTION_SSO, NULL, ua, NULL, AT(10, 15));
+	expect_silent(&h, FS_DEVICE); /* exactly 127 Q: the same family as the 200 Q token */
 	dh_free(&h);
 }
 
@@ -1012,6 +1052,7 @@ int main(void)
 		T(test_country_points_params),
 		T(test_asn_rules),
 		T(test_device_first_seen),
+		T(test_device_key_is_stable),
 		T(test_mfa_first_seen_factor),
 		T(test_target_first_seen_and_uncommon),
 		T(test_target_oncall_peers_did_it),

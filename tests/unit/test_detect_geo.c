@@ -291,7 +291,7 @@ static void test_enrich_mobile_flags(void **state)
 	(void)state;
 	static const struct {
 		const char *ua, *device, *as_org;
-		bool mobile, carrier;
+		bool mobile, carrier, inflight;
 	} cases[] = {
 		{IPHONE_UA, "", "Riverstone Cable Communications", true, false},
 		{"Mozilla/5.0 (Linux; Android 14; Pixel 8)", "", "", true, false},
@@ -311,6 +311,17 @@ static void test_enrich_mobile_flags(void **state)
 		{"", "", "Riverstone Cable Communications", false, false},
 		{"", "", "", false, false},
 		{"", "Computer", "", false, false},
+		/* in-flight Wi-Fi and satellite: not where the user is, whatever the device */
+		{DESKTOP_UA, "", "Gogo LLC", false, false, true},
+		{DESKTOP_UA, "", "SPACEX SERVICES, INC.", false, false, true},
+		{"", "", "Panasonic Avionics Corporation", false, false, true},
+		{IPHONE_UA, "", "Inmarsat Global", true, false, true},
+		/* both classes in one name; case and position do not matter */
+		{"", "", "Viasat Mobile Networks", true, true, true},
+		{DESKTOP_UA, "", "StarLINK cellular", false, true, true},
+		/* near misses: a needle's prefix at the end of the text, split words */
+		{"Mozilla/5.0 (X11; Linux x86_64) Mobil", "", "Gog", false, false, false},
+		{"ANDROI", "", "Star link Celula", false, false, false},
 	};
 	mmr_config cfg;
 	mmr_config_init(&cfg);
@@ -326,11 +337,13 @@ static void test_enrich_mobile_flags(void **state)
 		snprintf(ev.as_org, sizeof(ev.as_org), "%s", cases[i].as_org); /* the log's own */
 		memset(&x, 0x5a, sizeof(x));
 		mmr_enrich(NULL, &cfg, &ev, &x);
-		if (x.mobile != cases[i].mobile || x.mobile_carrier != cases[i].carrier)
+		if (x.mobile != cases[i].mobile || x.mobile_carrier != cases[i].carrier ||
+		    x.inflight_or_satellite != cases[i].inflight)
 			fail_msg("case %zu (ua \"%.20s\", device \"%s\", org \"%s\"): mobile %d "
-				 "carrier %d, expected %d %d",
+				 "carrier %d inflight %d, expected %d %d %d",
 				 i, cases[i].ua, cases[i].device, cases[i].as_org, x.mobile,
-				 x.mobile_carrier, cases[i].mobile, cases[i].carrier);
+				 x.mobile_carrier, x.inflight_or_satellite, cases[i].mobile,
+				 cases[i].carrier, cases[i].inflight);
 	}
 	mmr_config_clear(&cfg);
 }

@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "enrich/client.h"
 #include "enrich/geoip.h"
 
 static char tmpdir[] = "/tmp/mmr-geoip-XXXXXX";
@@ -362,10 +363,11 @@ static void test_cache(void **state)
 	assert_int_equal(l, 6);
 	assert_int_equal(h, 3);
 
-	/* a flood of distinct addresses (far more than the 8192 slots) evicts, never confuses */
+	/* a flood of addresses in distinct /24s (the address cache's groups; far more than its
+	 * slots can keep) evicts, never confuses */
 	int hits_found = 0;
 	for (int i = 0; i < 40000; i++) {
-		mmr_ip a = {.family = 4, .b = {8, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i}};
+		mmr_ip a = {.family = 4, .b = {8, (uint8_t)(i >> 8), (uint8_t)i, 1}};
 		if (mmr_geoip_lookup(g, &a, &again))
 			hits_found++;
 	}
@@ -377,6 +379,88 @@ static void test_cache(void **state)
 	assert_true(geo_equal(&first, &again));
 	assert_true(look(g, "2001:db8:1::5", &again));
 	assert_string_equal(again.country, "BR");
+}
+
+/* A network covering the address's whole /24 (/64): one address cache entry serves the
+ * group. A network smaller than the group does not: each address is its own key, and a
+ * neighbour in another network gets that network's answer. */
+static void test_cache_groups(void **state)
+{
+	NEED_DBS();
+	mmr_geoip *g = *state;
+	mmr_geoip_cache_stats st;
+	mmr_geo a, b;
+
+	/* 198.51.100.0/24 in both databases: the whole /24 is one entry */
+	assert_true(look(g, "198.51.100.7", &a));
+	assert_true(look(g, "198.51.100.200", &b));
+	assert_true(geo_equal(&a, &b));
+	mmr_geoip_get_cache_stats(g, &st);
+	assert_int_equal(st.lookups, 2);
+	assert_int_equal(st.address_hits, 1);
+
+	/* 192.0.2.0/24: two /25s in the city database (Paris, then an ES city) */
+	assert_true(look(g, "192.0.2.1", &a));
+	assert_string_equal(a.city, "Paris");
+	assert_true(look(g, "192.0.2.1", &a));
+	assert_string_equal(a.city, "Paris");
+	assert_true(look(g, "192.0.2.200", &b));
+	assert_string_equal(b.country, "ES");
+	assert_true(look(g, "192.0.2.2", &a));
+	assert_string_equal(a.city, "Paris");
+	mmr_geoip_get_cache_stats(g, &st);
+	assert_int_equal(st.address_hits, 2); /* only the repeated 192.0.2.1 */
+
+	/* nothing there: the empty range covers the /24 too, and stays empty */
+	assert_false(look(g, "8.8.8.8", &a));
+	assert_false(look(g, "8.8.8.9", &a));
+	assert_empty(&a);
+	mmr_geoip_get_cache_stats(g, &st);
+	assert_int_equal(st.address_hits, 3);
+
+	/* IPv6: the group is the /64 */
+	assert_true(look(g, "2001:db8:1::5", &a));
+	assert_true(look(g, "2001:db8:1::ffff:1", &b));
+	assert_true(geo_equal(&a, &b));
+	mmr_geoip_get_cache_stats(g, &st);
+	assert_int_equal(st.address_hits, 4);
+
+	/* another /64 of the same /48: an address miss, but both records are already decoded */
+	uint64_t rl = st.record_lookups, rh = st.record_hits;
+	assert_true(look(g, "2001:db8:1:2::5", &b));
+	assert_true(geo_equal(&a, &b));
+	assert_string_equal(b.city, "S\xc3\xa3o Paulo");
+	mmr_geoip_get_cache_stats(g, &st);
+	assert_int_equal(st.address_hits, 4);
+	assert_int_equal(st.record_lookups, rl + 2);
+	assert_int_equal(st.record_hits, rh + 2);
+
+	/* the size is fixed at open and reported */
+	assert_int_equal(st.address_slots, 65536);
+	assert_int_equal(st.record_slots, 2 * 16384);
+	assert_true(st.bytes > 4u << 20 && st.bytes < 5u << 20);
+	mmr_geoip_get_cache_stats(NULL, &st);
+	assert_int_equal(st.bytes, 0);
+	assert_int_equal(st.lookups, 0);
+}
+
+/* The AS organisation's class (enrich/client.h) comes with the record, computed once. */
+static void test_org_class(void **state)
+{
+	NEED_DBS();
+	mmr_geoip *g = *state;
+	mmr_geo o;
+	for (int round = 0; round < 2; round++) { /* decoded, then from the caches */
+		assert_true(look(g, "2001:db8:4::1", &o));
+		assert_string_equal(o.as_org, "Horizon WIRELESS");
+		assert_int_equal(o.org_class, MMR_ORG_CARRIER);
+		assert_true(look(g, "2001:db8:5::1", &o));
+		assert_int_equal(o.org_class, MMR_ORG_INFLIGHT);
+		assert_true(look(g, "192.0.2.1", &o));
+		assert_int_equal(o.org_class, 0);
+	}
+	assert_false(look(g, "8.8.8.8", &o));
+	assert_int_equal(o.org_class, 0);
 }
 
 /* ---- opening --------------------------------------------------------------------------------- */
@@ -681,6 +765,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_utf8_cut_and_sanitize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_org_class, setup, teardown),
 		cmocka_unit_test(test_city_only),
 		cmocka_unit_test(test_asn_only),
 		cmocka_unit_test(test_country_ipv4_only_db),
