@@ -56,11 +56,12 @@ tail -n +$((total / 2 + 1)) "$in" >"$MMR_WORK/in2.log"
 MMR_UNDER_VALGRIND=1
 MMR_VALGRIND_OPTS="--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
 	--show-leak-kinds=definite --num-callers=40 --suppressions=$supp"
-mmr_start "$MMR_CONF" 40
+# generous: under valgrind on a busy 2-core machine the start alone has taken over 40 s
+mmr_start "$MMR_CONF" 180
 mmr_send "$MMR_WORK/in1.log"
 kill -HUP "$MMR_PID" # reload the rulebase while the first half is being worked on
 mmr_send "$MMR_WORK/in2.log"
-mmr_wait_lines "$out" "$total" 40
+mmr_wait_lines "$out" "$total" 180
 # rsyslogd handles the HUP on its main thread, possibly after the last line was written:
 # wait for it before stopping, or a slow (loaded, valgrind) run stops before the reload
 mmr_wait_internal "HUP: rulebase .* reloaded" 60
