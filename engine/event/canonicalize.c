@@ -369,6 +369,10 @@ mmr_canon_status mmr_event_status(const mmr_event *ev)
 	return MMR_CANON_OK;
 }
 
+/* every key is added once: KEY_IS_NEW spares libfastjson its search for an earlier one (a scan
+ * of the members so far, strcasecmp per member inside rsyslogd) */
+#define ADD(o, k, v) json_object_object_add_ex(o, k, v, JSON_C_OBJECT_ADD_KEY_IS_NEW)
+
 struct json_object *mmr_event_to_json(const mmr_event *ev)
 {
 	struct json_object *o = json_object_new_object();
@@ -377,8 +381,8 @@ struct json_object *mmr_event_to_json(const mmr_event *ev)
 
 	if (o == NULL)
 		return NULL;
-	json_object_object_add(o, "action", json_object_new_string(mmr_action_name(ev->action)));
-	json_object_object_add(o, "outcome", json_object_new_string(mmr_outcome_name(ev->outcome)));
+	ADD(o, "action", json_object_new_string(mmr_action_name(ev->action)));
+	ADD(o, "outcome", json_object_new_string(mmr_outcome_name(ev->outcome)));
 	for (size_t i = 0; i < N_FIELDS; i++) {
 		const canon_field *f = &canon_fields[i];
 		struct json_object *v = NULL;
@@ -386,10 +390,9 @@ struct json_object *mmr_event_to_json(const mmr_event *ev)
 		switch (f->kind) {
 		case F_USER: /* the key, then the name as logged when it differs */
 			if (ev->user[0])
-				json_object_object_add(o, "user", json_object_new_string(ev->user));
+				ADD(o, "user", json_object_new_string(ev->user));
 			if (ev->user_raw[0])
-				json_object_object_add(o, "user_raw",
-						       json_object_new_string(ev->user_raw));
+				ADD(o, "user_raw", json_object_new_string(ev->user_raw));
 			continue;
 		case F_STR:
 			if (base[f->off] != '\0')
@@ -421,7 +424,7 @@ struct json_object *mmr_event_to_json(const mmr_event *ev)
 			break;
 		}
 		if (v != NULL)
-			json_object_object_add(o, f->name, v);
+			ADD(o, f->name, v);
 	}
 	return o;
 }

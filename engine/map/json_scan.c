@@ -362,6 +362,10 @@ static bool key_equals(const unsigned char *r, size_t n, bool esc, const char *k
 			return false;
 		if (!ignore_case)
 			return memcmp(r, key, n) == 0;
+		for (size_t i = 0; i < n; i++)
+			if (!same_byte(r[i], (unsigned char)key[i], true))
+				return false;
+		return true;
 	}
 	size_t k = 0;
 	for (size_t i = 0; i < n;) {

@@ -1,7 +1,10 @@
 /* json-map-bench: the cost of the IdP path alone, JSON message -> canonical event, as the
  * module runs it (mmr_parse_event() with mappings and no rulebase).
  *
- *   json-map-bench -m MAPPINGS [-n ROUNDS] FILE
+ *   json-map-bench -m MAPPINGS [-n ROUNDS] [-i] [-e] FILE
+ *
+ * -i compares JSON keys ignoring case, as libfastjson does inside rsyslogd; -e also builds
+ * (and frees) the $!event tree of each identity event, mmr_event_to_json(), as the module does.
  *
  * FILE holds one message per line: JSON as an IdP sends it, or a syslog line whose message
  * starts at the first '{' (what mmrisk-simulate writes). Every line is parsed ROUNDS times
@@ -10,10 +13,13 @@
  * instruction counts run it under valgrind --tool=callgrind with a small -n. Only uses the
  * public API, so the same source builds against an older engine library for comparisons.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <json.h>
 
 #include "mmriskscore/parse.h"
 
@@ -28,17 +34,22 @@ int main(int argc, char **argv)
 {
 	const char *maps_path = NULL;
 	long rounds = 1000;
+	bool event_json = false;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-m") == 0 && i + 1 < argc)
 			maps_path = argv[++i];
 		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
 			rounds = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "-i") == 0)
+			fjson_global_do_case_sensitive_comparison(0);
+		else if (strcmp(argv[i], "-e") == 0)
+			event_json = true;
 		else
 			break;
 	}
 	if (maps_path == NULL || i != argc - 1 || rounds < 1) {
-		fprintf(stderr, "usage: json-map-bench -m MAPPINGS [-n ROUNDS] FILE\n");
+		fprintf(stderr, "usage: json-map-bench -m MAPPINGS [-n ROUNDS] [-i] [-e] FILE\n");
 		return 2;
 	}
 	char err[1024];
@@ -87,8 +98,11 @@ int main(int argc, char **argv)
 			mmr_parse_input in = {.msg = lines[k], .msg_len = strlen(lines[k]),
 					      .fallback_time = 1700000000};
 			mmr_event ev;
-			if (mmr_parse_event(NULL, maps, &in, &norm, &ev, NULL) == MMR_PARSE_OK && r == 0)
-				identity++;
+			if (mmr_parse_event(NULL, maps, &in, &norm, &ev, NULL) != MMR_PARSE_OK)
+				continue;
+			identity += r == 0;
+			if (event_json)
+				json_object_put(mmr_event_to_json(&ev));
 		}
 	}
 	double t = thread_seconds() - t0;
