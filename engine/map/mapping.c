@@ -249,22 +249,6 @@ bad:
 	return false;
 }
 
-/* Text form used for comparisons: strings as they are, numbers and booleans as JSON prints
- * them; NULL for null, objects and arrays. */
-static const char *scalar_text(struct json_object *v)
-{
-	if (v == NULL)
-		return NULL;
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-	case json_type_object:
-	case json_type_array:
-		return NULL;
-	default:
-		return json_object_get_string(v);
-	}
-}
-
 /* ---- documents ---------------------------------------------------------------------------
  *
  * A mapping reads a JSON message scanned by json_scan.c (the module's IdP path: no tree is
@@ -557,7 +541,9 @@ static void cond_free(cond *c)
 
 static bool add_val(cond *c, struct json_object *v, errctx *ec, const char *where)
 {
-	const char *t = scalar_text(v);
+	mmr_jvalue jv; /* compared as the text a message's value has (mmr_jvalue) */
+	mmr_jvalue_from_json(v, &jv);
+	const char *t = mmr_jvalue_text(&jv);
 	if (t == NULL) {
 		fail(ec, "%s: values to compare must be strings, numbers or booleans", where);
 		return false;
