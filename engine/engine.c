@@ -633,6 +633,10 @@ void mmr_result_message(const mmr_result *r, char *buf, size_t len)
 	mmr_utf8_sanitize(buf);
 }
 
+/* every key is added once: KEY_IS_NEW spares libfastjson its search for an earlier one (a scan
+ * of the members so far, strcasecmp per member inside rsyslogd) */
+#define ADD(o, k, v) json_object_object_add_ex(o, k, v, JSON_C_OBJECT_ADD_KEY_IS_NEW)
+
 struct json_object *mmr_result_to_json(const mmr_result *r)
 {
 	struct json_object *o = json_object_new_object(), *reasons = json_object_new_array();
@@ -641,26 +645,26 @@ struct json_object *mmr_result_to_json(const mmr_result *r)
 		json_object_put(reasons);
 		return NULL;
 	}
-	json_object_object_add(o, "user", json_object_new_string(r->user));
-	json_object_object_add(o, "score", json_object_new_int(r->score));
-	json_object_object_add(o, "level", json_object_new_string(mmr_level_name(r->score)));
-	json_object_object_add(o, "user_score", json_object_new_int(r->user_score));
-	json_object_object_add(o, "user_level",
-			       json_object_new_string(mmr_level_name(r->user_score)));
+	ADD(o, "user", json_object_new_string(r->user));
+	ADD(o, "score", json_object_new_int(r->score));
+	ADD(o, "level", json_object_new_string(mmr_level_name(r->score)));
+	ADD(o, "user_score", json_object_new_int(r->user_score));
+	ADD(o, "user_level", json_object_new_string(mmr_level_name(r->user_score)));
 	for (int i = 0; i < r->n_reasons; i++) {
 		struct json_object *x = json_object_new_object();
-		json_object_object_add(x, "rule", json_object_new_string(r->reasons[i].rule));
-		json_object_object_add(x, "points", json_object_new_int(r->reasons[i].points));
-		json_object_object_add(x, "detail", json_object_new_string(r->reasons[i].detail));
+		ADD(x, "rule", json_object_new_string(r->reasons[i].rule));
+		ADD(x, "points", json_object_new_int(r->reasons[i].points));
+		ADD(x, "detail", json_object_new_string(r->reasons[i].detail));
 		json_object_array_add(reasons, x);
 	}
-	json_object_object_add(o, "reasons", reasons);
+	ADD(o, "reasons", reasons);
 	char msg[600];
 	mmr_result_message(r, msg, sizeof(msg));
-	json_object_object_add(o, "message", json_object_new_string(msg));
-	json_object_object_add(o, "learning", json_object_new_boolean(r->learning));
+	ADD(o, "message", json_object_new_string(msg));
+	ADD(o, "learning", json_object_new_boolean(r->learning));
 	return o;
 }
+#undef ADD
 
 void mmr_engine_stats(mmr_engine *e, mmr_stats *st)
 {

@@ -163,26 +163,6 @@ static void score(mmr_engine *e, mmr_event *ev)
 	json_object_put(rj);
 }
 
-static struct json_object *json_object_of(const char *s, size_t len)
-{
-	while (len > 0 && (*s == ' ' || *s == '\t')) {
-		s++;
-		len--;
-	}
-	if (len == 0 || *s != '{')
-		return NULL;
-	struct json_tokener *tok = json_tokener_new();
-	if (tok == NULL)
-		return NULL;
-	struct json_object *j = json_tokener_parse_ex(tok, s, (int)len);
-	json_tokener_free(tok);
-	if (j != NULL && !json_object_is_type(j, json_type_object)) {
-		json_object_put(j);
-		j = NULL;
-	}
-	return j;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > 1 << 20)
@@ -229,7 +209,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_FAIL("mmr_parse_event returned %d", (int)st);
 
 		/* the parsedfields path: the same JSON, parsed by someone else */
-		struct json_object *doc = json_object_of(msg, msg_len);
+		struct json_object *doc = fuzz_json_tree(msg, msg_len);
 		if (doc != NULL) {
 			st = mmr_parse_fields(doc, maps, &c->user_norm, in.fallback_time, &ev, NULL);
 			if (st == MMR_PARSE_OK)

@@ -20,7 +20,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # found-*: inputs libFuzzer found that add coverage (kept: see fuzz/README.md, "Corpora")
 find "$out" -type f ! -name 'found-*' -delete 2>/dev/null || true
-mkdir -p "$out"/{fuzz_parse,fuzz_mapping,fuzz_roster,fuzz_lists,fuzz_model,fuzz_snapshot}
+mkdir -p "$out"/{fuzz_parse,fuzz_mapping,fuzz_roster,fuzz_lists,fuzz_model,fuzz_snapshot,fuzz_json_scan}
 
 # a small simulated company: 40 users, 2 days, seed 1 (no GeoIP: fuzz/context has its own)
 "$top/contrib/simulator/mmrisk-simulate" --users 40 --days 2 --no-geoip --quiet --out "$tmp/sim"
@@ -45,7 +45,8 @@ awk -v d="$out/fuzz_parse" '{ k = $1; sub(/\[.*/, "", k); sub(/=.*/, "", k) }
 grep -v -e '{' "$tmp/sim/lines" >"$tmp/sim/text" || true
 for ip in $(grep -oE '198\.18\.[0-9]+\.[0-9]+' "$tmp/sim/text" | sort | uniq -c | sort -k1,1nr -k2 |
 	head -n 8 | awk '{print $2}'); do
-	grep -F "$ip" "$tmp/sim/text" | awk -v max=4000 'NR > 24 || len + length($0) + 1 > max { exit }
+	# awk stops reading early: grep's SIGPIPE is not a failure
+	{ grep -F "$ip" "$tmp/sim/text" || true; } | awk -v max=4000 'NR > 24 || len + length($0) + 1 > max { exit }
 		{ print; len += length($0) + 1 }' >"$out/fuzz_parse/seq-$ip"
 done
 # three Okta records of one session in one input
@@ -55,6 +56,16 @@ cp "$extra"/parse-* "$out/fuzz_parse/" 2>/dev/null || true
 # ---- fuzz_mapping --------------------------------------------------------------------------------
 for f in "$top"/mappings/*.json; do cp "$f" "$out/fuzz_mapping/shipped-$(basename "$f")"; done
 cp "$extra"/mapping-* "$out/fuzz_mapping/" 2>/dev/null || true
+
+# ---- fuzz_json_scan ------------------------------------------------------------------------------
+# every JSON sample of the IdP formats and the mapping test documents, one message per file
+for f in "$top"/rulebase/tests/*.log "$top/fuzz/context/mapping-docs.txt"; do
+	name=$(basename "$f"); name=${name%.*}
+	awk -v d="$out/fuzz_json_scan" -v name="$name" \
+		'/^[ \t]*[{@]/ { f = sprintf("%s/%s-%03d", d, name, NR); printf "%s", $0 > f; close(f) }' "$f"
+done
+grep -m 1 'okta: ' "$tmp/sim/lines" | sed 's/^okta: //' | tr -d '\n' >"$out/fuzz_json_scan/sim-okta"
+cp "$extra"/json-* "$out/fuzz_json_scan/" 2>/dev/null || true
 
 # ---- fuzz_roster ---------------------------------------------------------------------------------
 cp "$tmp/sim/roster.csv" "$out/fuzz_roster/sim-roster.csv"

@@ -30,7 +30,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 bdir="$top/build-fuzz"
-HARNESSES=(fuzz_parse fuzz_mapping fuzz_roster fuzz_lists fuzz_model fuzz_snapshot)
+HARNESSES=(fuzz_parse fuzz_mapping fuzz_json_scan fuzz_roster fuzz_lists fuzz_model fuzz_snapshot)
 seconds=60
 jobs=1
 mode=run

@@ -117,29 +117,69 @@ bool mmr_event_field_known(const char *name)
 	       strcmp(name, "outcome") == 0;
 }
 
-/* Scalar text of a JSON value; NULL for objects, arrays and null. */
-static const char *scalar_str(struct json_object *v)
+void mmr_jvalue_format_int(mmr_jvalue *v)
 {
-	if (v == NULL)
-		return NULL;
-	enum json_type t = json_object_get_type(v);
-	if (t == json_type_object || t == json_type_array || t == json_type_null)
-		return NULL;
-	return json_object_get_string(v);
+	/* what libfastjson prints ("%" PRId64), without snprintf on the hot path */
+	char tmp[24];
+	size_t n = 0;
+	uint64_t m = v->i < 0 ? (uint64_t)0 - (uint64_t)v->i : (uint64_t)v->i;
+	do {
+		tmp[n++] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m);
+	size_t o = 0;
+	if (v->i < 0)
+		v->num[o++] = '-';
+	while (n)
+		v->num[o++] = tmp[--n];
+	v->num[o] = '\0';
+}
+
+void mmr_jvalue_from_json(struct json_object *value, mmr_jvalue *v)
+{
+	memset(v, 0, sizeof(*v));
+	switch (json_object_get_type(value)) {
+	case json_type_null:
+		v->type = MMR_JV_NULL;
+		break;
+	case json_type_object:
+		v->type = MMR_JV_OBJECT;
+		break;
+	case json_type_array:
+		v->type = MMR_JV_ARRAY;
+		break;
+	case json_type_int:
+		v->type = MMR_JV_INT;
+		v->i = json_object_get_int64(value);
+		mmr_jvalue_format_int(v);
+		break;
+	case json_type_boolean:
+		v->type = MMR_JV_BOOL;
+		v->b = json_object_get_boolean(value);
+		v->text = v->b ? "true" : "false";
+		break;
+	case json_type_double:
+		v->type = MMR_JV_DOUBLE;
+		v->text = json_object_get_string(value);
+		break;
+	case json_type_string:
+		v->type = MMR_JV_STRING;
+		v->text = json_object_get_string(value);
+		break;
+	}
 }
 
 /* Non-negative integer from a number or a numeric string; -1 when not a number. */
-static int64_t count_value(struct json_object *v)
+static int64_t count_value(const mmr_jvalue *v)
 {
-	if (json_object_get_type(v) == json_type_int) {
-		/* libfastjson saturates numbers beyond int64 at INT64_MAX: out of range, not a
-		 * count (the same digits in a string are rejected below too) */
-		int64_t n = json_object_get_int64(v);
-		return n >= 0 && n != INT64_MAX ? n : -1;
+	if (v->type == MMR_JV_INT) {
+		/* numbers beyond int64 saturate at INT64_MAX: out of range, not a count (the same
+		 * digits in a string are rejected below too) */
+		return v->i >= 0 && v->i != INT64_MAX ? v->i : -1;
 	}
-	if (json_object_get_type(v) != json_type_string)
+	if (v->type != MMR_JV_STRING)
 		return -1;
-	const char *s = json_object_get_string(v);
+	const char *s = v->text;
 	char *end;
 	if (*s < '0' || *s > '9')
 		return -1;
@@ -148,11 +188,11 @@ static int64_t count_value(struct json_object *v)
 	return (*end == '\0' && n >= 0 && errno != ERANGE) ? n : -1;
 }
 
-static int bool_value(struct json_object *v)
+static int bool_value(const mmr_jvalue *v)
 {
-	if (json_object_get_type(v) == json_type_boolean)
-		return json_object_get_boolean(v) ? 1 : 0;
-	const char *s = scalar_str(v);
+	if (v->type == MMR_JV_BOOL)
+		return v->b ? 1 : 0;
+	const char *s = mmr_jvalue_text(v);
 	if (s == NULL)
 		return -1;
 	if (!strcasecmp(s, "true") || !strcmp(s, "1") || !strcasecmp(s, "yes"))
@@ -182,21 +222,21 @@ static void set_user(mmr_event *ev, const char *s, const mmr_user_norm *norm)
 	}
 }
 
-static int set_field(mmr_event *ev, const canon_field *f, struct json_object *v,
+static int set_field(mmr_event *ev, const canon_field *f, const mmr_jvalue *v,
 		     const mmr_user_norm *norm)
 {
 	char *base = (char *)ev;
-	const char *s;
+	const char *s = mmr_jvalue_text(v);
 	int64_t n;
 
 	switch (f->kind) {
 	case F_USER:
-		if ((s = scalar_str(v)) == NULL || *s == '\0')
+		if (s == NULL || *s == '\0')
 			return -1;
 		set_user(ev, s, norm);
 		return 0;
 	case F_STR: {
-		if ((s = scalar_str(v)) == NULL)
+		if (s == NULL)
 			return -1;
 		size_t len = strlen(s);
 		if (len >= f->size)
@@ -210,7 +250,7 @@ static int set_field(mmr_event *ev, const canon_field *f, struct json_object *v,
 		/* "0.0.0.0" and "::" are how logs write "no address": keep the field absent */
 		static const uint8_t zero[16];
 		mmr_ip ip;
-		if ((s = scalar_str(v)) == NULL || mmr_ip_parse(s, &ip) != 0 ||
+		if (s == NULL || mmr_ip_parse(s, &ip) != 0 ||
 		    memcmp(ip.b, zero, sizeof(zero)) == 0)
 			return -1;
 		*(mmr_ip *)(base + f->off) = ip;
@@ -228,19 +268,13 @@ static int set_field(mmr_event *ev, const canon_field *f, struct json_object *v,
 		return 0;
 	case F_DURATION:
 		if ((n = count_value(v)) < 0 &&
-		    ((s = scalar_str(v)) == NULL || mmr_duration_parse(s, &n) != 0))
+		    (s == NULL || mmr_duration_parse(s, &n) != 0))
 			return -1;
 		ev->duration = n;
 		return 0;
-	case F_TIME:
-		if (json_object_get_type(v) == json_type_int) {
-			char buf[32];
-			snprintf(buf, sizeof(buf), "%lld", (long long)json_object_get_int64(v));
-			if (mmr_time_parse(buf, &ev->time) != 0)
-				return -1;
-		} else if ((s = scalar_str(v)) == NULL || mmr_time_parse(s, &ev->time) != 0) {
+	case F_TIME: /* an integer as its digits: epoch seconds or milliseconds */
+		if (s == NULL || mmr_time_parse(s, &ev->time) != 0)
 			return -1;
-		}
 		ev->time_from_log = true;
 		return 0;
 	case F_BOOL: {
@@ -254,27 +288,35 @@ static int set_field(mmr_event *ev, const canon_field *f, struct json_object *v,
 	return -1;
 }
 
-int mmr_event_set_field(mmr_event *ev, const char *name, struct json_object *value,
+int mmr_event_set_value(mmr_event *ev, const char *name, const mmr_jvalue *v,
 			const mmr_user_norm *norm)
 {
-	const char *s;
-	if (value == NULL)
+	const char *s = mmr_jvalue_text(v);
+	if (v->type == MMR_JV_NULL)
 		return -1;
 	if (strcmp(name, "action") == 0) {
 		mmr_action a;
-		if ((s = scalar_str(value)) == NULL || (a = mmr_action_from_name(s)) == MMR_ACTION_NONE)
+		if (s == NULL || (a = mmr_action_from_name(s)) == MMR_ACTION_NONE)
 			return -1;
 		ev->action = a;
 		return 0;
 	}
 	if (strcmp(name, "outcome") == 0) {
-		if ((s = scalar_str(value)) == NULL)
+		if (s == NULL)
 			return -1;
 		ev->outcome = outcome_from_name(s);
 		return 0;
 	}
 	const canon_field *f = find_field(name);
-	return f ? set_field(ev, f, value, norm) : -1;
+	return f ? set_field(ev, f, v, norm) : -1;
+}
+
+int mmr_event_set_field(mmr_event *ev, const char *name, struct json_object *value,
+			const mmr_user_norm *norm)
+{
+	mmr_jvalue v;
+	mmr_jvalue_from_json(value, &v);
+	return mmr_event_set_value(ev, name, &v, norm);
 }
 
 static void apply_tags(mmr_event *ev, struct json_object *fields)
@@ -312,8 +354,11 @@ mmr_canon_status mmr_event_from_fields(mmr_event *ev, struct json_object *fields
 	if (json_object_object_get_ex(fields, "outcome", &v))
 		mmr_event_set_field(ev, "outcome", v, norm);
 	for (size_t i = 0; i < N_FIELDS; i++)
-		if (json_object_object_get_ex(fields, canon_fields[i].name, &v))
-			set_field(ev, &canon_fields[i], v, norm);
+		if (json_object_object_get_ex(fields, canon_fields[i].name, &v) && v != NULL) {
+			mmr_jvalue jv;
+			mmr_jvalue_from_json(v, &jv);
+			set_field(ev, &canon_fields[i], &jv, norm);
+		}
 	return mmr_event_status(ev);
 }
 
@@ -324,6 +369,10 @@ mmr_canon_status mmr_event_status(const mmr_event *ev)
 	return MMR_CANON_OK;
 }
 
+/* every key is added once: KEY_IS_NEW spares libfastjson its search for an earlier one (a scan
+ * of the members so far, strcasecmp per member inside rsyslogd) */
+#define ADD(o, k, v) json_object_object_add_ex(o, k, v, JSON_C_OBJECT_ADD_KEY_IS_NEW)
+
 struct json_object *mmr_event_to_json(const mmr_event *ev)
 {
 	struct json_object *o = json_object_new_object();
@@ -332,8 +381,8 @@ struct json_object *mmr_event_to_json(const mmr_event *ev)
 
 	if (o == NULL)
 		return NULL;
-	json_object_object_add(o, "action", json_object_new_string(mmr_action_name(ev->action)));
-	json_object_object_add(o, "outcome", json_object_new_string(mmr_outcome_name(ev->outcome)));
+	ADD(o, "action", json_object_new_string(mmr_action_name(ev->action)));
+	ADD(o, "outcome", json_object_new_string(mmr_outcome_name(ev->outcome)));
 	for (size_t i = 0; i < N_FIELDS; i++) {
 		const canon_field *f = &canon_fields[i];
 		struct json_object *v = NULL;
@@ -341,10 +390,9 @@ struct json_object *mmr_event_to_json(const mmr_event *ev)
 		switch (f->kind) {
 		case F_USER: /* the key, then the name as logged when it differs */
 			if (ev->user[0])
-				json_object_object_add(o, "user", json_object_new_string(ev->user));
+				ADD(o, "user", json_object_new_string(ev->user));
 			if (ev->user_raw[0])
-				json_object_object_add(o, "user_raw",
-						       json_object_new_string(ev->user_raw));
+				ADD(o, "user_raw", json_object_new_string(ev->user_raw));
 			continue;
 		case F_STR:
 			if (base[f->off] != '\0')
@@ -376,7 +424,7 @@ struct json_object *mmr_event_to_json(const mmr_event *ev)
 			break;
 		}
 		if (v != NULL)
-			json_object_object_add(o, f->name, v);
+			ADD(o, f->name, v);
 	}
 	return o;
 }

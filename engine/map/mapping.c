@@ -2,7 +2,8 @@
  *
  * Representation. A path such as  target[type=AppInstance].displayName  compiles to steps
  *   KEY "target" -> SELECT type == "AppInstance" -> KEY "displayName"
- * and is resolved against the parsed JSON with no allocation. A field source is a list of
+ * and is resolved with no allocation against either form of document (see "documents"
+ * below): a JSON message scanned by json_scan.c, or a libfastjson tree. A field source is a list of
  * such paths (the first that resolves to a usable value wins) or a constant. Conditions,
  * action and outcome tables are small arrays scanned linearly: a mapping has tens of entries
  * and the first failing "match" condition usually rejects a foreign message after one lookup.
@@ -13,12 +14,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <json.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "map/json_scan.h"
 #include "mmriskscore/mapping.h"
 
 typedef enum { STEP_KEY, STEP_INDEX, STEP_SELECT } step_kind;
@@ -40,6 +43,7 @@ typedef struct {
 	path *alts;
 	size_t n;
 	struct json_object *constant; /* owned; used when no path is given */
+	mmr_jvalue cval;              /* constant, as the field setters read it */
 } source;
 
 typedef enum { C_EXISTS, C_EQUALS, C_IN, C_PREFIX } cond_op;
@@ -92,9 +96,16 @@ typedef struct {
 	     ((k = fjson_object_iter_peek_name(&it_)), (v = fjson_object_iter_peek_value(&it_)), 1); \
 	     fjson_object_iter_next(&it_))
 
+/* How libfastjson compares keys, which is how mappings have always seen them: a process-wide
+ * switch, case-sensitive by default and case-insensitive in rsyslogd (which turns it off at
+ * startup; global(variables.casesensitive="on") turns it back on). There is no getter, so a
+ * probe finds it on first use, once the configuration is complete. */
+enum { KEYCASE_UNKNOWN = 0, KEYCASE_EXACT, KEYCASE_IGNORE };
+
 struct mmr_mappings {
 	mapping *v;
 	size_t n;
+	_Atomic int keycase;
 };
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -238,48 +249,101 @@ bad:
 	return false;
 }
 
-/* Text form used for comparisons: strings as they are, numbers and booleans as JSON prints
- * them; NULL for null, objects and arrays. */
-static const char *scalar_text(struct json_object *v)
+/* ---- documents ---------------------------------------------------------------------------
+ *
+ * A mapping reads a JSON message scanned by json_scan.c (the module's IdP path: no tree is
+ * built) or a libfastjson tree (fields from liblognorm, mmnormalize or mmjsonparse). A value
+ * in either is a ref; the functions below are the only ones that look inside. */
+
+typedef struct {
+	struct json_object *tree; /* one of the two */
+	mmr_json_doc *tape;
+	bool ignore_case; /* tape: compare keys as libfastjson does (see keycase) */
+} doc;
+
+typedef struct {
+	struct json_object *o; /* tree: the value; NULL for null and for nothing */
+	uint32_t n;            /* tape: the node; MMR_JSON_NONE for nothing */
+} ref;
+
+static const ref NOTHING = {NULL, MMR_JSON_NONE};
+
+/* Whether r is a value other than null. */
+static bool ref_has_value(const doc *d, ref r)
 {
-	if (v == NULL)
-		return NULL;
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-	case json_type_object:
-	case json_type_array:
-		return NULL;
-	default:
-		return json_object_get_string(v);
-	}
+	if (d->tape)
+		return r.n != MMR_JSON_NONE && d->tape->nodes[r.n].type != MMR_JV_NULL;
+	return r.o != NULL;
 }
 
-static struct json_object *path_resolve(struct json_object *doc, const path *p)
+static bool ref_is_array(const doc *d, ref r)
 {
-	struct json_object *cur = doc;
-	for (size_t i = 0; i < p->n && cur != NULL; i++) {
+	if (d->tape)
+		return r.n != MMR_JSON_NONE && d->tape->nodes[r.n].type == MMR_JV_ARRAY;
+	return json_object_get_type(r.o) == json_type_array;
+}
+
+static ref ref_member(const doc *d, ref obj, const char *key)
+{
+	ref r = NOTHING;
+	if (d->tape)
+		r.n = mmr_json_member(d->tape, obj.n, key, d->ignore_case);
+	else if (json_object_get_type(obj.o) == json_type_object)
+		json_object_object_get_ex(obj.o, key, &r.o);
+	return r;
+}
+
+/* Elements of array arr in order: *el the next one (*i counts them, 0 to start). */
+static bool ref_next_element(const doc *d, ref arr, ref *el, size_t *i)
+{
+	if (d->tape) {
+		el->n = *i == 0 ? mmr_json_first(d->tape, arr.n) : mmr_json_next(d->tape, arr.n, el->n);
+		(*i)++;
+		return el->n != MMR_JSON_NONE;
+	}
+	if (*i >= (size_t)json_object_array_length(arr.o))
+		return false;
+	el->o = json_object_array_get_idx(arr.o, (int)(*i)++);
+	return true;
+}
+
+/* The value of r; a tape string's text stays valid until the next ref_value. */
+static void ref_value(const doc *d, ref r, mmr_jvalue *v)
+{
+	if (d->tape)
+		mmr_json_value(d->tape, r.n, v);
+	else
+		mmr_jvalue_from_json(r.o, v);
+}
+
+static ref path_resolve(const doc *d, const path *p)
+{
+	ref cur = d->tape ? (ref){NULL, 0} : (ref){d->tree, MMR_JSON_NONE};
+	for (size_t i = 0; i < p->n && ref_has_value(d, cur); i++) {
 		const step *st = &p->steps[i];
-		struct json_object *next = NULL;
+		ref next = NOTHING, el = NOTHING;
+		size_t k = 0;
+		mmr_jvalue kv;
+		const char *t;
 		switch (st->kind) {
 		case STEP_KEY:
-			if (json_object_get_type(cur) != json_type_object ||
-			    !json_object_object_get_ex(cur, st->key, &next))
-				next = NULL;
+			next = ref_member(d, cur, st->key);
 			break;
 		case STEP_INDEX:
-			if (json_object_get_type(cur) == json_type_array &&
-			    st->index < (size_t)json_object_array_length(cur))
-				next = json_object_array_get_idx(cur, st->index);
+			if (!ref_is_array(d, cur))
+				break;
+			while (ref_next_element(d, cur, &el, &k))
+				if (k == st->index + 1) {
+					next = el;
+					break;
+				}
 			break;
 		case STEP_SELECT:
-			if (json_object_get_type(cur) != json_type_array)
+			if (!ref_is_array(d, cur))
 				break;
-			for (size_t j = 0, n = (size_t)json_object_array_length(cur); j < n; j++) {
-				struct json_object *el = json_object_array_get_idx(cur, j), *kv;
-				const char *t;
-				if (json_object_get_type(el) == json_type_object &&
-				    json_object_object_get_ex(el, st->key, &kv) &&
-				    (t = scalar_text(kv)) != NULL && strcmp(t, st->value) == 0) {
+			while (ref_next_element(d, cur, &el, &k)) {
+				ref_value(d, ref_member(d, el, st->key), &kv);
+				if ((t = mmr_jvalue_text(&kv)) != NULL && strcmp(t, st->value) == 0) {
 					next = el;
 					break;
 				}
@@ -328,6 +392,7 @@ static bool source_compile(struct json_object *j, source *s, errctx *ec, const c
 			fail(ec, "out of memory");
 			return false;
 		}
+		mmr_jvalue_from_json(s->constant, &s->cval);
 		return true;
 	}
 	size_t n = json_object_get_type(j) == json_type_array ? json_object_array_length(j) : 1;
@@ -382,17 +447,16 @@ static bool source_compile(struct json_object *j, source *s, errctx *ec, const c
 
 /* Whether v carries a value: not null, not "", not one of the mapping's absent_values
  * ("N/A", "unknown", "(null)" ... as a source writes "nothing"). */
-static bool present(struct json_object *v, char *const *absent, size_t nabsent)
+static bool present(const mmr_jvalue *v, char *const *absent, size_t nabsent)
 {
-	if (v == NULL || json_object_get_type(v) == json_type_null)
+	if (v->type == MMR_JV_NULL)
 		return false;
-	if (json_object_get_type(v) != json_type_string)
+	if (v->type != MMR_JV_STRING)
 		return true;
-	const char *t = json_object_get_string(v);
-	if (*t == '\0')
+	if (*v->text == '\0')
 		return false;
 	for (size_t i = 0; i < nabsent; i++)
-		if (strcmp(t, absent[i]) == 0)
+		if (strcmp(v->text, absent[i]) == 0)
 			return false;
 	return true;
 }
@@ -422,46 +486,47 @@ static bool find_ip(const char *text, char *out, size_t outlen)
 
 /* Sets canonical field f from the first alternative that gives a present value; a find-ip
  * alternative counts only when its text holds an address. */
-static void apply_field(const mapping *m, const field_map *f, struct json_object *doc,
-			mmr_event *ev, const mmr_user_norm *norm)
+static void apply_field(const mapping *m, const field_map *f, const doc *d, mmr_event *ev,
+			const mmr_user_norm *norm)
 {
 	const source *s = &f->src;
 	if (s->constant != NULL) {
-		mmr_event_set_field(ev, f->canon, s->constant, norm);
+		mmr_event_set_value(ev, f->canon, &s->cval, norm);
 		return;
 	}
 	for (size_t i = 0; i < s->n; i++) {
-		struct json_object *v = path_resolve(doc, &s->alts[i]);
-		if (!present(v, m->absent, m->nabsent))
+		mmr_jvalue v;
+		ref_value(d, path_resolve(d, &s->alts[i]), &v);
+		if (!present(&v, m->absent, m->nabsent))
 			continue;
 		if (!s->alts[i].find_ip) {
-			mmr_event_set_field(ev, f->canon, v, norm);
+			mmr_event_set_value(ev, f->canon, &v, norm);
 			return;
 		}
 		char ip[64];
-		const char *t = scalar_text(v);
+		const char *t = mmr_jvalue_text(&v);
 		if (t == NULL || !find_ip(t, ip, sizeof(ip)))
 			continue;
-		struct json_object *tmp = json_object_new_string(ip);
-		if (tmp != NULL) {
-			mmr_event_set_field(ev, f->canon, tmp, norm);
-			json_object_put(tmp);
-		}
+		mmr_jvalue found = {.type = MMR_JV_STRING, .text = ip};
+		mmr_event_set_value(ev, f->canon, &found, norm);
 		return;
 	}
 }
 
-/* The first alternative that resolves to a present value (action and outcome names). */
-static struct json_object *source_get(const source *s, struct json_object *doc)
+/* The first alternative that resolves to a present value (action and outcome names); null
+ * when none does. */
+static void source_get(const source *s, const doc *d, mmr_jvalue *v)
 {
-	if (s->constant != NULL)
-		return s->constant;
-	for (size_t i = 0; i < s->n; i++) {
-		struct json_object *v = path_resolve(doc, &s->alts[i]);
-		if (present(v, NULL, 0))
-			return v;
+	if (s->constant != NULL) {
+		*v = s->cval;
+		return;
 	}
-	return NULL;
+	for (size_t i = 0; i < s->n; i++) {
+		ref_value(d, path_resolve(d, &s->alts[i]), v);
+		if (present(v, NULL, 0))
+			return;
+	}
+	memset(v, 0, sizeof(*v));
 }
 
 /* ---- conditions -------------------------------------------------------------------------- */
@@ -476,7 +541,9 @@ static void cond_free(cond *c)
 
 static bool add_val(cond *c, struct json_object *v, errctx *ec, const char *where)
 {
-	const char *t = scalar_text(v);
+	mmr_jvalue jv; /* compared as the text a message's value has (mmr_jvalue) */
+	mmr_jvalue_from_json(v, &jv);
+	const char *t = mmr_jvalue_text(&jv);
 	if (t == NULL) {
 		fail(ec, "%s: values to compare must be strings, numbers or booleans", where);
 		return false;
@@ -534,12 +601,14 @@ static bool cond_compile(struct json_object *j, cond *c, errctx *ec, const char 
 	return ok;
 }
 
-static bool cond_holds(const cond *c, struct json_object *doc)
+static bool cond_holds(const cond *c, const doc *d)
 {
-	struct json_object *v = path_resolve(doc, &c->p);
+	ref r = path_resolve(d, &c->p);
 	if (c->op == C_EXISTS)
-		return (v != NULL && json_object_get_type(v) != json_type_null) == c->exists;
-	const char *t = scalar_text(v);
+		return ref_has_value(d, r) == c->exists;
+	mmr_jvalue v;
+	ref_value(d, r, &v);
+	const char *t = mmr_jvalue_text(&v);
 	if (t == NULL)
 		return false;
 	switch (c->op) {
@@ -695,9 +764,11 @@ bad:
 	return false;
 }
 
-static const value_entry *table_lookup(const value_table *t, struct json_object *doc)
+static const value_entry *table_lookup(const value_table *t, const doc *d)
 {
-	const char *raw = scalar_text(source_get(&t->from, doc));
+	mmr_jvalue v;
+	source_get(&t->from, d, &v);
+	const char *raw = mmr_jvalue_text(&v);
 	if (raw != NULL)
 		for (size_t i = 0; i < t->n; i++)
 			if (strcmp(t->v[i].raw, raw) == 0)
@@ -1002,39 +1073,71 @@ size_t mmr_mappings_count(const mmr_mappings *ms)
 	return ms ? ms->n : 0;
 }
 
-mmr_map_status mmr_mappings_apply(const mmr_mappings *ms, struct json_object *doc, mmr_event *ev,
-				  const mmr_user_norm *norm, int64_t fallback_time,
-				  const char **name)
+static bool keys_ignore_case(const mmr_mappings *ms)
+{
+	int k = atomic_load_explicit(&((mmr_mappings *)ms)->keycase, memory_order_relaxed);
+	if (k == KEYCASE_UNKNOWN) {
+		bool found = false;
+		struct json_object *probe = json_object_new_object();
+		if (probe != NULL) {
+			json_object_object_add(probe, "k", NULL);
+			found = json_object_object_get_ex(probe, "K", NULL);
+			json_object_put(probe);
+		}
+		k = found ? KEYCASE_IGNORE : KEYCASE_EXACT;
+		atomic_store_explicit(&((mmr_mappings *)ms)->keycase, k, memory_order_relaxed);
+	}
+	return k == KEYCASE_IGNORE;
+}
+
+static mmr_map_status apply(const mmr_mappings *ms, const doc *d, mmr_event *ev,
+			    const mmr_user_norm *norm, int64_t fallback_time, const char **name)
 {
 	mmr_event_init(ev);
 	ev->time = fallback_time;
 	if (name)
 		*name = NULL;
-	if (ms == NULL || doc == NULL)
+	if (ms == NULL || (d->tree == NULL && d->tape == NULL))
 		return MMR_MAP_NO_MATCH;
 	for (size_t i = 0; i < ms->n; i++) {
 		const mapping *m = &ms->v[i];
 		bool match = true;
 		for (size_t c = 0; match && c < m->nconds; c++)
-			match = cond_holds(&m->conds[c], doc);
+			match = cond_holds(&m->conds[c], d);
 		if (!match)
 			continue;
 		if (name)
 			*name = m->name;
-		const value_entry *a = table_lookup(&m->action, doc);
+		const value_entry *a = table_lookup(&m->action, d);
 		if (a == NULL)
 			return MMR_MAP_NOT_IDENTITY;
 		ev->action = a->action;
 		if (a->outcome >= 0) {
 			ev->outcome = (mmr_outcome)a->outcome;
 		} else if (m->has_outcome) {
-			const value_entry *o = table_lookup(&m->outcome, doc);
+			const value_entry *o = table_lookup(&m->outcome, d);
 			if (o != NULL && o->outcome >= 0)
 				ev->outcome = (mmr_outcome)o->outcome;
 		}
 		for (size_t f = 0; f < m->nfields; f++)
-			apply_field(m, &m->fields[f], doc, ev, norm);
+			apply_field(m, &m->fields[f], d, ev, norm);
 		return mmr_event_status(ev) == MMR_CANON_OK ? MMR_MAP_OK : MMR_MAP_NOT_IDENTITY;
 	}
 	return MMR_MAP_NO_MATCH;
+}
+
+mmr_map_status mmr_mappings_apply(const mmr_mappings *ms, struct json_object *tree, mmr_event *ev,
+				  const mmr_user_norm *norm, int64_t fallback_time,
+				  const char **name)
+{
+	doc d = {.tree = tree};
+	return apply(ms, &d, ev, norm, fallback_time, name);
+}
+
+mmr_map_status mmr_mappings_apply_scanned(const mmr_mappings *ms, mmr_json_doc *tape,
+					  mmr_event *ev, const mmr_user_norm *norm,
+					  int64_t fallback_time, const char **name)
+{
+	doc d = {.tape = tape, .ignore_case = ms != NULL && keys_ignore_case(ms)};
+	return apply(ms, &d, ev, norm, fallback_time, name);
 }

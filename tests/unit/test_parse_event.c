@@ -173,6 +173,37 @@ static void test_json_message_without_rulebase(void **state)
 	assert_idp_event(&ev, &tr);
 }
 
+/* The JSON path reads RFC 8259 only (rulebase/SCHEMA.md §8): what libfastjson's tokener also
+ * accepted (and these messages were mapped by, before the scanner) is not JSON now and goes
+ * to the rulebase; JSON whitespace around the object is fine. */
+static void test_json_must_be_rfc8259(void **state)
+{
+	(void)state;
+	mmr_event ev;
+	mmr_parse_trace tr;
+	char msg[600];
+	static const char *const suffixes[] = {"\r\n", " \t", "\n\n"};
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(msg, sizeof(msg), "%s%s", JSON_IDP, suffixes[i]);
+		assert_int_equal(parse(NULL, maps, NULL, msg, &ev, &tr), MMR_PARSE_OK);
+		assert_idp_event(&ev, &tr);
+	}
+	static const char *const lenient[] = {
+		"{\"eventType\": \"user.session.start\", \"actor\": {\"id\": \"dan\"}} trailing",
+		"{\"eventType\": \"user.session.start\", \"actor\": {\"id\": \"dan\"}}{\"a\": 1}",
+		"{/* c */ \"eventType\": \"user.session.start\", \"actor\": {\"id\": \"dan\"}}",
+		"{\"eventType\": 'user.session.start', \"actor\": {\"id\": \"dan\"}}",
+		"{\"eventType\": \"user.session.start\", \"actor\": {\"id\": \"d\tan\"}}",
+		"{\"eventType\": \"user.session.start\", \"actor\": {\"id\": \"dan\"},}",
+	};
+	for (size_t i = 0; i < sizeof(lenient) / sizeof(lenient[0]); i++) {
+		memset(&tr, 0x55, sizeof(tr));
+		mmr_parse_status st = parse(NULL, maps, NULL, lenient[i], &ev, &tr);
+		if (st != MMR_PARSE_UNPARSED || tr.json != 0)
+			fail_msg("status %d, json %d for %s", (int)st, tr.json, lenient[i]);
+	}
+}
+
 static void test_json_no_mapping_is_unparsed(void **state)
 {
 	(void)state;
@@ -466,6 +497,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_message),
 		cmocka_unit_test(test_json_message_without_rulebase),
+		cmocka_unit_test(test_json_must_be_rfc8259),
 		cmocka_unit_test(test_json_no_mapping_is_unparsed),
 		cmocka_unit_test(test_not_json_object_goes_to_rulebase),
 		cmocka_unit_test(test_json_ignored_without_mappings),

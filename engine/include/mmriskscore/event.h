@@ -102,6 +102,43 @@ mmr_canon_status mmr_event_from_fields(mmr_event *ev, struct fjson_object *field
  * value does not fit (the field is then left as it was). */
 int mmr_event_set_field(mmr_event *ev, const char *name, struct fjson_object *value,
 			const mmr_user_norm *norm);
+
+/* One JSON value as the field setters read it, whichever parser produced it: a libfastjson
+ * object (mmr_jvalue_from_json) or the mappings' own scanner (engine/map/json_scan.h). Both
+ * must give the same text for the same JSON: strings up to their first NUL, integers as
+ * "%" PRId64 of the value saturated at INT64_MIN/INT64_MAX, other numbers as written,
+ * booleans as "true"/"false". */
+typedef enum {
+	MMR_JV_NULL = 0, /* null, or no value at all */
+	MMR_JV_BOOL,
+	MMR_JV_INT,
+	MMR_JV_DOUBLE,
+	MMR_JV_STRING,
+	MMR_JV_OBJECT,
+	MMR_JV_ARRAY,
+} mmr_jv_type;
+
+typedef struct mmr_jvalue {
+	mmr_jv_type type;
+	const char *text; /* STRING, DOUBLE, BOOL: NUL-terminated; read it with mmr_jvalue_text() */
+	int64_t i;        /* INT */
+	char num[24];     /* INT: i as text, kept in the value so that copies stay valid */
+	bool b;           /* BOOL */
+} mmr_jvalue;
+
+/* The scalar text of v; NULL for null, objects and arrays. */
+static inline const char *mmr_jvalue_text(const mmr_jvalue *v)
+{
+	return v->type == MMR_JV_INT ? v->num : v->text;
+}
+/* Sets v->num from v->i. */
+void mmr_jvalue_format_int(mmr_jvalue *v);
+
+/* v describes value (NULL: null); its text points into value, valid while value lives. */
+void mmr_jvalue_from_json(struct fjson_object *value, mmr_jvalue *v);
+/* mmr_event_set_field for a value in either form. */
+int mmr_event_set_value(mmr_event *ev, const char *name, const mmr_jvalue *v,
+			const mmr_user_norm *norm);
 bool mmr_event_field_known(const char *name);
 /* MMR_CANON_OK when ev has an action and a user. */
 mmr_canon_status mmr_event_status(const mmr_event *ev);

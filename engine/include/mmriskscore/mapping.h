@@ -14,6 +14,7 @@
 #include "mmriskscore/event.h"
 
 struct fjson_object;
+struct mmr_json_doc;
 typedef struct mmr_mappings mmr_mappings;
 
 /* Loads one mapping file, or every *.json of a directory in name order (the order in which
@@ -33,5 +34,13 @@ typedef enum {
 mmr_map_status mmr_mappings_apply(const mmr_mappings *m, struct fjson_object *doc, mmr_event *ev,
 				  const mmr_user_norm *norm, int64_t fallback_time,
 				  const char **name);
+
+/* The same for a JSON message scanned by mmr_json_scan() (engine/map/json_scan.h): the same
+ * status, event and name as mmr_mappings_apply() on libfastjson's tree of the same text. Keys
+ * are compared as libfastjson compares them at the time of the first call (case-insensitive
+ * inside rsyslogd unless global(variables.casesensitive="on")). doc's buffer is written. */
+mmr_map_status mmr_mappings_apply_scanned(const mmr_mappings *m, struct mmr_json_doc *doc,
+					  mmr_event *ev, const mmr_user_norm *norm,
+					  int64_t fallback_time, const char **name);
 
 #endif

@@ -31,7 +31,8 @@ typedef struct mmr_parse_trace {
 } mmr_parse_trace;
 
 /* JSON first: when maps is given and msg (after blanks and an optional "@cee:" cookie) is a
- * JSON object, the mappings decide (no match: unparsed). Otherwise the rulebase parses text;
+ * JSON object (RFC 8259, strictly: rulebase/SCHEMA.md §8), the mappings decide (no match:
+ * unparsed). Otherwise the rulebase parses text;
  * a rule's action tags make the event, and fields from a rule without action tags (key=value
  * sources) go to the mappings. rb and maps may each be NULL. trace may be NULL. */
 mmr_parse_status mmr_parse_event(mmr_rulebase *rb, const mmr_mappings *maps,
