@@ -7,6 +7,7 @@
  * "unparsed", like a text line no rule matches: both are counted and pass through unchanged.
  */
 #include <json.h>
+#include <limits.h>
 #include <string.h>
 
 #include "map/json_scan.h"
@@ -33,6 +34,25 @@ static const char *json_start(const char *s, size_t *len)
 	return n > 0 && *s == '{' ? s : NULL;
 }
 
+/* A text the scanner refused as not RFC 8259 (comments, single quotes, raw control
+ * characters, text after the object...) that libfastjson's tokener still reads as an object:
+ * such messages were mapped before the scanner existed, and a producer that writes them must
+ * not lose its events on an upgrade. Only invalid texts pay for this; oversized or too deep
+ * documents stay unparsed. */
+static struct json_object *lenient_object(const char *s, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	if (tok == NULL)
+		return NULL;
+	struct json_object *j = json_tokener_parse_ex(tok, s, (int)(len > INT_MAX ? INT_MAX : len));
+	json_tokener_free(tok);
+	if (j != NULL && json_object_get_type(j) != json_type_object) {
+		json_object_put(j);
+		j = NULL;
+	}
+	return j;
+}
+
 static mmr_parse_status from_mapping(mmr_map_status st)
 {
 	return st == MMR_MAP_OK ? MMR_PARSE_OK
@@ -57,7 +77,8 @@ mmr_parse_status mmr_parse_event(mmr_rulebase *rb, const mmr_mappings *maps,
 		/* scanned, not parsed into a tree: the mappings read a few values of it */
 		mmr_json_doc doc;
 		mmr_json_doc_init(&doc);
-		bool is_json = mmr_json_scan(&doc, json, len) == MMR_JSON_OK;
+		mmr_json_status js = mmr_json_scan(&doc, json, len);
+		bool is_json = js == MMR_JSON_OK;
 		mmr_map_status st = MMR_MAP_NO_MATCH;
 		if (is_json) {
 			trace->json = 1;
@@ -67,6 +88,14 @@ mmr_parse_status mmr_parse_event(mmr_rulebase *rb, const mmr_mappings *maps,
 		mmr_json_doc_release(&doc);
 		if (is_json)
 			return from_mapping(st);
+		struct json_object *tree = js == MMR_JSON_INVALID ? lenient_object(json, len) : NULL;
+		if (tree != NULL) {
+			trace->json = 1;
+			st = mmr_mappings_apply(maps, tree, ev, norm, in->fallback_time,
+						&trace->mapping);
+			json_object_put(tree);
+			return from_mapping(st);
+		}
 	}
 	if (rb == NULL || in->text == NULL)
 		return MMR_PARSE_UNPARSED;
