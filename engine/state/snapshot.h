@@ -46,6 +46,8 @@ enum {
 	MMR_SEC_USERS = 2,  /* u32 count, then user records */
 	MMR_SEC_GLOBAL = 3, /* one chunk of a detector's global state */
 	MMR_SEC_END = 4,    /* u64 users, u64 entries, u32 sections, u32 CRC of all before */
+	MMR_SEC_SHARD = 5,  /* per-shard files only, after the layout: u32 shards, u32 shard
+			     * (0xFFFFFFFF: the global file) */
 };
 
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as in iSCSI (RFC 3720 B.4) and ext4:
@@ -103,6 +105,14 @@ typedef struct mmr_snap_writer mmr_snap_writer;
  * NULL with err set when the file cannot be created. */
 mmr_snap_writer *mmr_snap_create(const char *path, const uint8_t *pseudo_key, int64_t created,
 				 char *err, size_t errlen);
+/* The same, for one of many files written at once (per-shard snapshots): no file is kept open
+ * between sections (each section is appended by open, write, close), so hundreds of writers
+ * cost no descriptors and little memory, and the commit does not fsync the directory (the
+ * caller does it once with mmr_snap_sync_dir). */
+mmr_snap_writer *mmr_snap_create_closed(const char *path, const uint8_t *pseudo_key,
+					int64_t created, char *err, size_t errlen);
+/* fsync of the directory that holds path. Returns 0 or -1 (errno set). */
+int mmr_snap_sync_dir(const char *path);
 /* Whether this file pseudonymizes, and with which key (NULL when not). */
 const uint8_t *mmr_snap_writer_key(const mmr_snap_writer *w);
 

@@ -21,4 +21,16 @@ uint64_t mmr_fnv1a64(const void *data, size_t len);
 /* the virtual shard (0 .. nshards-1) of a canonical user name; nshards >= 1 */
 uint32_t mmr_user_shard(const char *user, size_t len, uint32_t nshards);
 
+/* Parses a list of shards and shard ranges such as "0-85,200" (decimal, ascending or not,
+ * overlaps allowed, white space around items ignored) into bitmap (nshards bits, zeroed
+ * first). Returns the number of shards set, or -1 with the reason in err (an empty list or
+ * item, a number >= nshards, a range whose end is below its start, any other character). */
+long mmr_shard_parse_list(const char *spec, uint32_t nshards, uint8_t *bitmap, char *err,
+			  size_t errlen);
+
+static inline int mmr_shard_bit(const uint8_t *bitmap, uint32_t shard)
+{
+	return (bitmap[shard >> 3] >> (shard & 7)) & 1;
+}
+
 #endif
