@@ -10,20 +10,26 @@
 # lines/s, and the CPU seconds of each process (/proc/PID/stat, all threads), which show what
 # saturates. A baseline runs the same company through one rsyslogd with the module in score
 # mode (imptcp -> mmriskscore -> omfile, one worker: the order-preserving single instance).
-# Two variants of the scorers' output queue (towards the sink):
-#   durable  as shipped: a disk queue with a checkpoint after every message (nothing scored is
-#            lost when a scorer is killed)
-#   memory   an in-memory queue that spills to disk (queue.type="LinkedList" + filename): what
-#            a scorer killed with SIGKILL had scored but not yet delivered is lost
+# Variants (default durable, memory, tcp-all), from safest to fastest:
+#   durable  as shipped: RELP on every hop, the scorer's output to the sink through a disk
+#            queue with a checkpoint after every message (nothing scored is lost when a
+#            scorer is killed)
+#   memory   the scorer's output queue in memory, spilling to disk (LinkedList + filename):
+#            what a scorer killed with SIGKILL had scored but not yet delivered is lost
+#   queued   memory, and the scorer's ruleset gets an in-memory queue (one worker) instead of
+#            Direct: imrelp acknowledges on arrival, so what was queued unscored is lost too
+#   tcp      memory, and relay -> scorer over plain TCP (omfwd, octet-counted framing, imptcp)
+#            instead of RELP: no acknowledgements, what is in flight when a scorer dies is lost
+#   tcp-all  tcp, and scorers and relay -> sink over plain TCP too
 #
 #   scripts/bench-scale-out.sh [--users 300] [--days 30] [--seed 1] [--scorers 1,2,3]
-#                              [--variants durable,memory] [--keep]
+#                              [--variants durable,memory,tcp-all] [--keep]
 #
 # Needs the build (scripts/build.sh: module, rulebase, replay tool) and rsyslog-relp.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export MMRISK_SRCDIR=${MMRISK_SRCDIR:-$(cd "$here/.." && pwd)}
-users=300 days=30 seed=1 counts=1,2,3 variants=durable,memory
+users=300 days=30 seed=1 counts=1,2,3 variants=durable,memory,tcp-all
 while [ $# -gt 0 ]; do
 	case $1 in
 	--users) users=$2; shift 2 ;;
@@ -32,7 +38,7 @@ while [ $# -gt 0 ]; do
 	--scorers) counts=$2; shift 2 ;;
 	--variants) variants=$2; shift 2 ;;
 	--keep) export MMRISK_KEEP=1; shift ;;
-	*) sed -n '2,23p' "$0" >&2; exit 2 ;;
+	*) sed -n '2,/^set -uo/p' "$0" | sed '$d' >&2; exit 2 ;;
 	esac
 done
 # shellcheck source=../tests/integration/lib.sh
@@ -83,10 +89,19 @@ printf '%-36s %s   CPU s: rsyslogd %s\n' "single instance (1 worker)" "$(rate "$
 
 # ---- relay + N scorers + sink -----------------------------------------------------------------
 for variant in ${variants//,/ }; do
+SO_RELAY_SED= SO_SINK_SED=
 case $variant in
 durable) SO_SCORER_SED= ;;
 memory) SO_SCORER_SED='s|queue.type="Disk" queue.filename="to_sink" queue.checkpointInterval="1"|queue.type="LinkedList" queue.filename="to_sink" queue.size="200000"|' ;;
-*) mmr_fail "--variants: durable or memory, not $variant" ;;
+queued) SO_SCORER_SED='s|queue.type="Disk" queue.filename="to_sink" queue.checkpointInterval="1"|queue.type="LinkedList" queue.filename="to_sink" queue.size="200000"|;s|ruleset(name="score" queue.type="Direct")|ruleset(name="score" queue.type="LinkedList" queue.size="200000" queue.workerThreads="1")|' ;;
+tcp)
+	SO_SCORER_SED='s|queue.type="Disk" queue.filename="to_sink" queue.checkpointInterval="1"|queue.type="LinkedList" queue.filename="to_sink" queue.size="200000"|;s|^module(load="imrelp")|module(load="imrelp") module(load="imptcp")|;s|input(type="imrelp" \(port="[0-9]*"\) ruleset="score" maxDataSize="64k")|input(type="imptcp" \1 ruleset="score")|'
+	SO_RELAY_SED='s|action(type="omrelp" \(target="127.0.0.1" port="[0-9]*" template="mmriskscore_raw"\) windowSize="[0-9]*"|action(type="omfwd" protocol="tcp" TCP_Framing="octet-counted" \1|' ;;
+tcp-all) # every hop over plain TCP, sink included
+	SO_SCORER_SED='s|queue.type="Disk" queue.filename="to_sink" queue.checkpointInterval="1"|queue.type="LinkedList" queue.filename="to_sink" queue.size="200000"|;s|^module(load="imrelp")|module(load="imrelp") module(load="imptcp")|;s|input(type="imrelp" \(port="[0-9]*"\) ruleset="score" maxDataSize="64k")|input(type="imptcp" \1 ruleset="score")|;s|action(type="omrelp" \(target="127.0.0.1" port="[0-9]*" template="mmriskscore_envelope"\) windowSize="[0-9]*"|action(type="omfwd" protocol="tcp" TCP_Framing="octet-counted" \1|'
+	SO_RELAY_SED='s|action(type="omrelp" \(target="127.0.0.1" port="[0-9]*" template="mmriskscore_[a-z]*"\) windowSize="[0-9]*"|action(type="omfwd" protocol="tcp" TCP_Framing="octet-counted" \1|'
+	SO_SINK_SED='s|^module(load="imrelp")|module(load="imptcp")|;s|input(type="imrelp" \(port="[0-9]*"\) ruleset="sink" maxDataSize="64k")|input(type="imptcp" \1 ruleset="sink")|' ;;
+*) mmr_fail "--variants: durable, memory, queued, tcp or tcp-all, not $variant" ;;
 esac
 for n in ${counts//,/ }; do
 	# a fresh work area per run: configs, spools, state

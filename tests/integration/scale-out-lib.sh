@@ -6,7 +6,8 @@
 #   so_setup N SIMDIR      ports, shard table (mmriskscore-shard-table), one config per instance
 #                          from the shipped examples (paths, ports, names, owned shards and the
 #                          simulator's context substituted; statefile.interval=$SO_SNAP_INTERVAL;
-#                          SO_SCORER_SED: one more sed expression for the scorers' configs)
+#                          SO_SCORER_SED, SO_RELAY_SED, SO_SINK_SED: one more sed
+#                          expression for the scorers', the relay's and the sink's configs)
 #   so_start NAME          start one instance (relay, sink, scorer1..N); waits for its port
 #   so_kill9 NAME / so_stop NAME / so_stop_all
 #   so_feed FILE           FILE over one TCP connection into the relay (background: SO_FEEDER)
@@ -100,7 +101,7 @@ so_setup() {
 	for ((k = SO_N + 1; k <= 3; k++)); do drop+=(-e "/^ruleset(name=\"to_scorer$k\")/,/^}/d"); done
 	so_conf relay relay.conf.example -e "s|port=\"10514\"|port=\"${SO_PORT[relay]}\"|" \
 		-e "/if \$.scorer == \"scorer1\" then call to_scorer1/{s|.*|\t\t${chain}call unrouted|;n;N;N;d}" \
-		"${drop[@]}"
+		"${drop[@]}" ${SO_RELAY_SED:+-e "$SO_RELAY_SED"}
 	for ((k = 1; k <= SO_N; k++)); do
 		local owned
 		owned=$("$SO_CONTRIB/mmriskscore-shard-table" --owned "scorer$k" "$MMR_WORK/shards.json") ||
@@ -118,7 +119,8 @@ so_setup() {
 				sed -e "s|to_scorer1|to_scorer$k|g" -e "s|port=\"${SO_PORT[scorer1]}\"|port=\"${SO_PORT[scorer$k]}\"|"
 		done >>"$MMR_WORK/relay/rsyslog.conf"
 	fi
-	so_conf sink sink.conf.example -e "s|port=\"2515\"|port=\"${SO_PORT[sink]}\"|"
+	so_conf sink sink.conf.example -e "s|port=\"2515\"|port=\"${SO_PORT[sink]}\"|" \
+		${SO_SINK_SED:+-e "$SO_SINK_SED"}
 	local n out
 	for n in relay sink $(seq -f 'scorer%g' 1 "$SO_N"); do
 		if ! out=$(TZ=UTC "$MMR_RSYSLOGD" -N1 -f "${SO_CONF[$n]}" 2>&1); then

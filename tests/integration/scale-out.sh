@@ -1,10 +1,10 @@
 #!/bin/bash
 # Scale-out on one machine (docs/scale-out.md): the example configs of contrib/scale-out/ run as
 # a relay (mmriskscore mode="route" + the shard table), 3 scorers and a sink, each a real
-# rsyslogd on a loopback port chosen at run time, fed a simulator company (100 users, 21 days,
+# rsyslogd on a loopback port chosen at run time, fed a simulator company (80 users, 18 days,
 # full context: roster, lists, GeoIP, corporate networks).
 #
-# Part A, the first 14 days, nothing killed:
+# Part A, the first two thirds of the lines (12 days), nothing killed:
 #   1. every message arrives at the sink exactly once (timestamp, host and message of each line
 #      compared as a multiset with the input);
 #   2. each user's events were scored on exactly one scorer, and it is the scorer whose shards
@@ -17,7 +17,7 @@
 #      every event; for the others every per-user rule fires on the same events in both runs
 #      (only the cross-entity rules, and the points they leave to the others under the caps,
 #      differ — the bound docs/scale-out.md states).
-# Part B, the last 7 days: scorer2 is killed with SIGKILL mid-feed (after it wrote a snapshot)
+# Part B, the last third: scorer2 is killed with SIGKILL mid-feed (after it wrote a snapshot)
 # and restarted: no message is lost (the relay's queue held them, RELP resent what was not
 # acknowledged), duplicates are few and only of scorer2's messages, and scorer2 restored its
 # users from its snapshot (its "state restored" line).
@@ -64,7 +64,7 @@ for ex in kafka-relay kafka-scorer; do
 done
 
 SIM=$MMR_WORK/sim
-perl "$SIMULATE" --seed 3 --users 100 --days 21 --out "$SIM" --quiet >"$MMR_WORK/sim.log" 2>&1 ||
+perl "$SIMULATE" --seed 3 --users 80 --days 18 --out "$SIM" --quiet >"$MMR_WORK/sim.log" 2>&1 ||
 	mmr_fail "the simulator failed: $(tail -n 3 "$MMR_WORK/sim.log")"
 grep . "$SIM/logs.syslog" >"$MMR_WORK/all.log"
 total=$(wc -l <"$MMR_WORK/all.log")
@@ -190,7 +190,7 @@ comm -13 "$MMR_WORK/keysB.in" "$MMR_WORK/keysB.sink" >"$MMR_WORK/extraB"
 dups=$(wc -l <"$MMR_WORK/extraB")
 # at least once: a copy comes from RELP resending what scorer2 had scored but not yet
 # acknowledged, or from its disk queue's last unconfirmed message; never more than a window
-[ "$dups" -le 300 ] || mmr_fail "part B: $dups duplicate messages after one kill; expected at most RELP's window"
+[ "$dups" -le 1024 ] || mmr_fail "part B: $dups duplicate messages after one kill; expected at most the RELP window (windowSize=\"1024\")"
 dupfrom=$(jq -r --slurpfile x <(jq -c . "$MMR_WORK/extraB") \
 	'select([.timestamp, .host, .msg] as $k | $x | index([$k])) | .scorer' "$MMR_WORK/sinkB.json" | sort -u | tr '\n' ' ')
 [ -z "$dupfrom" ] || [ "$dupfrom" = "scorer2 " ] || mmr_fail "part B: duplicates from $dupfrom, expected only from the killed scorer2"
