@@ -917,15 +917,32 @@ int mmr_engine_save_shards(mmr_engine *e, const char *dir, mmr_shard_set *s,
 	for (uint32_t k = 0; k < s->n; k++) {
 		shard_out *o = &out[k];
 		char why[512] = "";
-		uint64_t b = 0;
 		if (o->w == NULL)
 			continue;
 		if (copy_failed) {
 			mmr_snap_abort(o->w, NULL, 0);
+			o->w = NULL;
 			continue;
 		}
 		end_users_section(o);
 		mmr_snap_count(o->w, o->users, 0);
+		if (mmr_snap_seal(o->w, why, sizeof(why)) != 0) {
+			o->w = NULL;
+			o->failed = true;
+			first_error(err, errlen, why);
+		}
+	}
+	/* one flush of the file system for every shard file (an fsync each would cost a journal
+	 * commit per file: minutes for thousands of shards), each file durable before its rename */
+	bool synced = !copy_failed && mmr_snap_sync_fs(gpath) == 0;
+	for (uint32_t k = 0; k < s->n && !copy_failed; k++) {
+		shard_out *o = &out[k];
+		char why[512] = "";
+		uint64_t b = 0;
+		if (o->w == NULL)
+			continue;
+		if (!synced)
+			mmr_snap_fsync(o->w);
 		if (mmr_snap_commit(o->w, &b, why, sizeof(why)) != 0) {
 			o->failed = true;
 			first_error(err, errlen, why);

@@ -193,6 +193,7 @@ struct mmr_snap_writer {
 	size_t value_size;
 	uint64_t users, entries, max_stall_ns;
 	bool closed; /* mmr_snap_create_closed: f is NULL between sections */
+	bool sealed; /* mmr_snap_seal: complete in path.tmp, to be synced by the caller */
 };
 
 static int wfail(mmr_snap_writer *w, const char *what)
@@ -626,7 +627,7 @@ int mmr_snap_sync_dir(const char *path)
 	return rc;
 }
 
-int mmr_snap_commit(mmr_snap_writer *w, uint64_t *bytes, char *err, size_t errlen)
+static void put_end(mmr_snap_writer *w)
 {
 	unsigned char end[24];
 	le64(end, w->users);
@@ -636,15 +637,48 @@ int mmr_snap_commit(mmr_snap_writer *w, uint64_t *bytes, char *err, size_t errle
 	mmr_snap_section_begin(w, MMR_SEC_END);
 	mmr_snap_put(w, end, sizeof(end));
 	mmr_snap_section_end(w);
-	if (w->closed && !w->failed) {
-		int fd = open(w->tmp, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0)
-			wfail(w, "open");
-		else if (fsync(fd) != 0)
-			wfail(w, "fsync");
-		if (fd >= 0)
-			close(fd);
+}
+
+int mmr_snap_seal(mmr_snap_writer *w, char *err, size_t errlen)
+{
+	put_end(w);
+	if (w->failed) {
+		mmr_snap_abort(w, err, errlen);
+		return -1;
 	}
+	w->sealed = true;
+	return 0;
+}
+
+int mmr_snap_fsync(mmr_snap_writer *w)
+{
+	int fd = open(w->tmp, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return wfail(w, "open");
+	int rc = fsync(fd) != 0 ? wfail(w, "fsync") : 0;
+	close(fd);
+	return rc;
+}
+
+int mmr_snap_sync_fs(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = syncfs(fd);
+	close(fd);
+	return rc;
+}
+
+int mmr_snap_commit(mmr_snap_writer *w, uint64_t *bytes, char *err, size_t errlen)
+{
+	if (!w->sealed)
+		put_end(w);
+	if (w->closed && !w->sealed && !w->failed)
+		mmr_snap_fsync(w);
 	if (!w->closed && !w->failed && fflush(w->f) != 0)
 		wfail(w, "write");
 	if (!w->closed && !w->failed && fsync(fileno(w->f)) != 0)

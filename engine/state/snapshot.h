@@ -152,7 +152,16 @@ void mmr_snap_count(mmr_snap_writer *w, uint64_t users, uint64_t entries);
 double mmr_snap_max_stall_ms(const mmr_snap_writer *w);
 uint64_t mmr_snap_entries_written(const mmr_snap_writer *w);
 
-/* Writes END, flushes, fsyncs, closes, renames path.tmp to path and fsyncs the directory.
+/* Many files at once (closed writers): mmr_snap_seal writes END (the file is complete in
+ * path.tmp; on failure w is aborted and freed); the caller then makes every sealed file
+ * durable with one mmr_snap_sync_fs (syncfs(2) of the file system: one flush instead of one
+ * per file), or with mmr_snap_fsync per file when that fails, before mmr_snap_commit renames
+ * it. Returns 0 or -1. */
+int mmr_snap_seal(mmr_snap_writer *w, char *err, size_t errlen);
+int mmr_snap_sync_fs(const char *path);
+int mmr_snap_fsync(mmr_snap_writer *w);
+/* Writes END (unless sealed), flushes, fsyncs (unless sealed), closes, renames path.tmp to
+ * path and fsyncs the directory (not for closed writers).
  * Returns 0 and the file size in *bytes, or -1 with err (path.tmp removed). Frees w. */
 int mmr_snap_commit(mmr_snap_writer *w, uint64_t *bytes, char *err, size_t errlen);
 /* Closes and removes path.tmp; copies the writer's first error (if any) to err. Frees w. */

@@ -784,7 +784,11 @@ static void test_benchmark(void **state)
 	sub(d, sizeof(d), "bench");
 	snprintf(single, sizeof(single), "%s/single.state", dir);
 	mmr_snapshot_info info;
-	mmr_shard_set *s = mmr_shard_set_new(256, NULL, err, sizeof(err));
+	/* MMR_SHARD_BENCH_SHARDS: another number of shards (the worst case is 65536) */
+	const char *sv = getenv("MMR_SHARD_BENCH_SHARDS");
+	uint32_t ns = sv ? (uint32_t)atol(sv) : 256;
+	mmr_shard_set *s = mmr_shard_set_new(ns, NULL, err, sizeof(err));
+	assert_non_null(s);
 	for (int round = 0; round < 3; round++) {
 		double c0 = cpu_s(), w0 = wall_s();
 		assert_int_equal(mmr_engine_save(e, single, NULL, &info, err, sizeof(err)), 0);
@@ -794,21 +798,21 @@ static void test_benchmark(void **state)
 		assert_int_equal(mmr_engine_save_shards(e, d, s, NULL, &info, err, sizeof(err)), 0);
 		double c2 = cpu_s(), w2 = wall_s();
 		print_message("%ld users: single file %.3f s CPU %.3f s wall %llu bytes, longest "
-			      "hold %.2f ms; 256 shards %.3f s CPU %.3f s wall %llu bytes in %u files, "
+			      "hold %.2f ms; %u shards %.3f s CPU %.3f s wall %llu bytes in %u files, "
 			      "longest hold %.2f ms\n", n, c1 - c0, w1 - w0, (unsigned long long)b1,
-			      hold1, c2 - c1, w2 - w1, (unsigned long long)info.bytes, info.files,
+			      hold1, ns, c2 - c1, w2 - w1, (unsigned long long)info.bytes, info.files,
 			      info.max_stall_ms);
 	}
 	int status;
 	double c0 = cpu_s(), w0 = wall_s();
 	mmr_engine *a = mmr_engine_restore(&bc, single, NULL, &status, &info, err, sizeof(err));
 	double c1 = cpu_s(), w1 = wall_s();
-	mmr_shard_set *s2 = mmr_shard_set_new(256, NULL, err, sizeof(err));
+	mmr_shard_set *s2 = mmr_shard_set_new(ns, NULL, err, sizeof(err));
 	mmr_engine *b = mmr_engine_restore_shards(&bc, d, s2, NULL, NULL, NULL, &status, &info, err,
 						  sizeof(err));
 	double c2 = cpu_s(), w2 = wall_s();
-	print_message("restore: single file %.3f s CPU %.3f s wall; 256 shards %.3f s CPU %.3f s "
-		      "wall (%llu users)\n", c1 - c0, w1 - w0, c2 - c1, w2 - w1,
+	print_message("restore: single file %.3f s CPU %.3f s wall; %u shards %.3f s CPU %.3f s "
+		      "wall (%llu users)\n", c1 - c0, w1 - w0, ns, c2 - c1, w2 - w1,
 		      (unsigned long long)info.users);
 	assert_int_equal(users_of(a), users_of(b));
 	mmr_engine_free(a);
