@@ -96,10 +96,10 @@ memory) SO_SCORER_SED='s|queue.type="Disk" queue.filename="to_sink" queue.checkp
 queued) SO_SCORER_SED='s|queue.type="Disk" queue.filename="to_sink" queue.checkpointInterval="1"|queue.type="LinkedList" queue.filename="to_sink" queue.size="200000"|;s|ruleset(name="score" queue.type="Direct")|ruleset(name="score" queue.type="LinkedList" queue.size="200000" queue.workerThreads="1")|' ;;
 tcp)
 	SO_SCORER_SED='s|queue.type="Disk" queue.filename="to_sink" queue.checkpointInterval="1"|queue.type="LinkedList" queue.filename="to_sink" queue.size="200000"|;s|^module(load="imrelp")|module(load="imrelp") module(load="imptcp")|;s|input(type="imrelp" \(port="[0-9]*"\) ruleset="score" maxDataSize="64k")|input(type="imptcp" \1 ruleset="score")|'
-	SO_RELAY_SED='s|action(type="omrelp" \(target="127.0.0.1" port="[0-9]*" template="mmriskscore_raw"\) windowSize="[0-9]*"|action(type="omfwd" protocol="tcp" TCP_Framing="octet-counted" \1|' ;;
+	SO_RELAY_SED='s|action(\(name="[a-z_0-9]*"\) type="omrelp" \(target="127.0.0.1" port="[0-9]*" template="mmriskscore_raw"\) windowSize="[0-9]*"|action(\1 type="omfwd" protocol="tcp" TCP_Framing="octet-counted" \2|' ;;
 tcp-all) # every hop over plain TCP, sink included
-	SO_SCORER_SED='s|queue.type="Disk" queue.filename="to_sink" queue.checkpointInterval="1"|queue.type="LinkedList" queue.filename="to_sink" queue.size="200000"|;s|^module(load="imrelp")|module(load="imrelp") module(load="imptcp")|;s|input(type="imrelp" \(port="[0-9]*"\) ruleset="score" maxDataSize="64k")|input(type="imptcp" \1 ruleset="score")|;s|action(type="omrelp" \(target="127.0.0.1" port="[0-9]*" template="mmriskscore_envelope"\) windowSize="[0-9]*"|action(type="omfwd" protocol="tcp" TCP_Framing="octet-counted" \1|'
-	SO_RELAY_SED='s|action(type="omrelp" \(target="127.0.0.1" port="[0-9]*" template="mmriskscore_[a-z]*"\) windowSize="[0-9]*"|action(type="omfwd" protocol="tcp" TCP_Framing="octet-counted" \1|'
+	SO_SCORER_SED='s|queue.type="Disk" queue.filename="to_sink" queue.checkpointInterval="1"|queue.type="LinkedList" queue.filename="to_sink" queue.size="200000"|;s|^module(load="imrelp")|module(load="imrelp") module(load="imptcp")|;s|input(type="imrelp" \(port="[0-9]*"\) ruleset="score" maxDataSize="64k")|input(type="imptcp" \1 ruleset="score")|;s|action(\(name="[a-z_0-9]*"\) type="omrelp" \(target="127.0.0.1" port="[0-9]*" template="mmriskscore_envelope"\) windowSize="[0-9]*"|action(\1 type="omfwd" protocol="tcp" TCP_Framing="octet-counted" \2|'
+	SO_RELAY_SED='s|action(\(name="[a-z_0-9]*"\) type="omrelp" \(target="127.0.0.1" port="[0-9]*" template="mmriskscore_[a-z]*"\) windowSize="[0-9]*"|action(\1 type="omfwd" protocol="tcp" TCP_Framing="octet-counted" \2|'
 	SO_SINK_SED='s|^module(load="imrelp")|module(load="imptcp")|;s|input(type="imrelp" \(port="[0-9]*"\) ruleset="sink" maxDataSize="64k")|input(type="imptcp" \1 ruleset="sink")|' ;;
 *) mmr_fail "--variants: durable, memory, queued, tcp or tcp-all, not $variant" ;;
 esac
@@ -115,7 +115,7 @@ for n in ${counts//,/ }; do
 	sink=$MMR_WORK/sink/log/identity-risk.json
 	t0=$(now)
 	so_feed "$MMR_WORK/in.log"
-	so_wait_lines "$sink" "$total" 900
+	so_wait_lines "$sink" "$total" 120
 	t1=$(now)
 	cpus="relay $(cpu "${SO_PID[relay]}")"
 	for ((k = 1; k <= n; k++)); do cpus+=", scorer$k $(cpu "${SO_PID[scorer$k]}")"; done

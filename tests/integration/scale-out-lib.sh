@@ -3,7 +3,8 @@
 # time. Sourced (bash) after lib.sh by tests/integration/scale-out.sh and by
 # scripts/bench-scale-out.sh:
 #
-#   so_setup N SIMDIR      ports, shard table (mmriskscore-shard-table), one config per instance
+#   so_setup N SIMDIR      ports, shard table (mmriskscore-shard-table, or a copy of $SO_TABLE),
+#                          one config per instance
 #                          from the shipped examples (paths, ports, names, owned shards and the
 #                          simulator's context substituted; statefile.interval=$SO_SNAP_INTERVAL;
 #                          SO_SCORER_SED, SO_RELAY_SED, SO_SINK_SED: one more sed
@@ -89,8 +90,12 @@ so_setup() {
 	local k n names=
 	for n in relay sink $(seq -f 'scorer%g' 1 "$SO_N"); do SO_PORT[$n]=$(so_free_port); done
 	names=$(seq -s, -f 'scorer%g' 1 "$SO_N")
-	"$SO_CONTRIB/mmriskscore-shard-table" --scorers "$names" >"$MMR_WORK/shards.json" ||
-		mmr_fail "mmriskscore-shard-table failed"
+	if [ -n "${SO_TABLE:-}" ]; then
+		cp "$SO_TABLE" "$MMR_WORK/shards.json" || mmr_fail "cannot copy $SO_TABLE"
+	else
+		"$SO_CONTRIB/mmriskscore-shard-table" --scorers "$names" >"$MMR_WORK/shards.json" ||
+			mmr_fail "mmriskscore-shard-table failed"
+	fi
 	# the relay's if-chain names three scorers; other counts get their branches rewritten
 	local chain=
 	for ((k = 1; k <= SO_N; k++)); do
@@ -182,13 +187,30 @@ so_feed() {
 	SO_FEEDER=$!
 }
 
-# so_wait_lines FILE N TIMEOUT: until FILE has N lines; fails naming the counts otherwise
+# so_wait_lines FILE N STALL: until FILE has N lines. Fails when no line was added for STALL
+# seconds (default 60): slow progress on a loaded machine is waited for, a stall is not.
 so_wait_lines() {
-	local f=$1 n=$2 t=${3:-60} i have
-	for ((i = 0; i < t * 10; i++)); do
+	local f=$1 n=$2 stall=${3:-60} have last=-1 since=$SECONDS
+	while :; do
 		have=$(mmr_lines "$f")
 		[ "$have" -ge "$n" ] && return 0
+		if [ "$have" != "$last" ]; then
+			last=$have
+			since=$SECONDS
+		elif ((SECONDS - since >= stall)); then
+			so_diag
+			mmr_fail "expected $n lines in $f, saw $have, none added for ${stall}s"
+		fi
 		sleep 0.1
 	done
-	mmr_fail "expected $n lines in $f within ${t}s, saw $(mmr_lines "$f")"
+}
+
+# the last lines of every instance's internal log, and which ones still run
+so_diag() {
+	local n
+	for n in "${!SO_CONF[@]}"; do
+		printf -- '---- %s (pid %s%s)\n' "$n" "${SO_PID[$n]:-none}" \
+			"$([ -n "${SO_PID[$n]:-}" ] && ! kill -0 "${SO_PID[$n]}" 2>/dev/null && echo ', dead')" >&2
+		tail -n 6 "$MMR_WORK/$n/internal.log" 2>/dev/null | cut -c1-300 >&2
+	done
 }

@@ -4,7 +4,7 @@
 # rsyslogd on a loopback port chosen at run time, fed a simulator company (80 users, 18 days,
 # full context: roster, lists, GeoIP, corporate networks).
 #
-# Part A, the first two thirds of the lines (12 days), nothing killed:
+# Part A, the first 60 % of the lines, nothing killed:
 #   1. every message arrives at the sink exactly once (timestamp, host and message of each line
 #      compared as a multiset with the input);
 #   2. each user's events were scored on exactly one scorer, and it is the scorer whose shards
@@ -17,10 +17,16 @@
 #      every event; for the others every per-user rule fires on the same events in both runs
 #      (only the cross-entity rules, and the points they leave to the others under the caps,
 #      differ — the bound docs/scale-out.md states).
-# Part B, the last third: scorer2 is killed with SIGKILL mid-feed (after it wrote a snapshot)
+# Part B, the next 25 %: scorer2 is killed with SIGKILL mid-feed (after it wrote a snapshot)
 # and restarted: no message is lost (the relay's queue held them, RELP resent what was not
 # acknowledged), duplicates are few and only of scorer2's messages, and scorer2 restored its
-# users from its snapshot (its "state restored" line).
+# users from its snapshot (its "state restored" line). No part delivers a scorer's line without
+# "risk" (an event of a shard the scorer does not own: misrouted).
+# Part C, the last 15 %: a fourth scorer is added as docs/scale-out.md says: everything stopped,
+# `mmriskscore-shard-table --from` moves 64 shards, all to scorer4 and none between the old
+# ones, their files are moved into scorer4's statedir, all restarted with the new table and
+# lists: scorer4 adopts exactly the moved files, every message arrives exactly once, each user
+# on one scorer, and moved users who had finished learning are not learning again on scorer4.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/scale-out-lib.sh"
@@ -68,10 +74,12 @@ perl "$SIMULATE" --seed 3 --users 80 --days 18 --out "$SIM" --quiet >"$MMR_WORK/
 	mmr_fail "the simulator failed: $(tail -n 3 "$MMR_WORK/sim.log")"
 grep . "$SIM/logs.syslog" >"$MMR_WORK/all.log"
 total=$(wc -l <"$MMR_WORK/all.log")
-nA=$((total * 2 / 3))
+nA=$((total * 60 / 100))
+nB=$((total * 25 / 100))
+nC=$((total - nA - nB))
 head -n "$nA" "$MMR_WORK/all.log" >"$MMR_WORK/a.log"
-tail -n +"$((nA + 1))" "$MMR_WORK/all.log" >"$MMR_WORK/b.log"
-nB=$((total - nA))
+tail -n +"$((nA + 1))" "$MMR_WORK/all.log" | head -n "$nB" >"$MMR_WORK/b.log"
+tail -n +"$((nA + nB + 1))" "$MMR_WORK/all.log" >"$MMR_WORK/c.log"
 
 so_setup 3 "$SIM"
 
@@ -111,7 +119,13 @@ if ! cmp -s "$MMR_WORK/keysA.in" "$MMR_WORK/keysA.sink"; then
 $(diff "$MMR_WORK/keysA.in" "$MMR_WORK/keysA.sink" | grep '^[<>]' | head -n 5 | cut -c1-300)"
 fi
 
-# 2. one scorer per user, the one that owns the user's shard
+# 2. one scorer per user, the one that owns the user's shard; none misrouted (a scorer passes
+#    an event of a shard it does not own unscored: a line from a scorer without "risk")
+no_misrouted() {
+	mmr_check "$1: every line a scorer delivered was scored (none misrouted)" \
+		'map(select(.scorer != "relay" and .risk == null))' "$2"
+}
+no_misrouted "part A" "$MMR_WORK/sinkA.json"
 mmr_check "each user scored on exactly one scorer" \
 	'[.[] | select(.risk) | {u: .risk.user, s: .scorer}] | group_by(.u)
 	 | map({user: .[0].u, scorers: (map(.s) | unique)}) | map(select(.scorers | length != 1))' \
@@ -174,11 +188,12 @@ so_kill9 scorer2
 : >"$MMR_WORK/scorer2/internal.log"
 sleep 1
 so_start scorer2
-so_wait_lines "$sink" $((nA + nB)) 90
+so_wait_lines "$sink" $((nA + nB)) 60
 sleep 2
 wait "$SO_FEEDER" 2>/dev/null
 SO_FEEDER=
 tail -n +"$((gotA + 1))" "$sink" >"$MMR_WORK/sinkB.json"
+no_misrouted "part B" "$MMR_WORK/sinkB.json"
 jq -c '[.timestamp, .host, .msg]' "$MMR_WORK/sinkB.json" | sort >"$MMR_WORK/keysB.sink"
 "$REPLAY" "${ctx[@]}" -o "$MMR_WORK/singleB.json" "$MMR_WORK/b.log" || mmr_fail "replay of part B failed"
 jq -c '[.time, .host, .msg]' "$MMR_WORK/singleB.json" | sort >"$MMR_WORK/keysB.in"
@@ -206,5 +221,64 @@ mmr_check "part B: each user still on exactly one scorer" \
 	'[.[] | select(.risk) | {u: .risk.user, s: .scorer}] | group_by(.u)
 	 | map({user: .[0].u, scorers: (map(.s) | unique)}) | map(select(.scorers | length != 1))' \
 	"$MMR_WORK/sinkB.json"
+
+# ---- part C: a fourth scorer takes shards over (docs/scale-out.md, "Adding a scorer") -------
+# every instance stopped cleanly (final snapshots); the table rebalanced with the fewest moves;
+# the moved shards' files go to scorer4; everything restarted with the new table and lists
 so_stop_all
-mmr_pass "part A: $nA messages in ${tA}s, each exactly once at the sink; $users users each on one scorer, all equal to the split replay; $pure without cross-entity rules identical to one instance, $((users - pure)) touched ($touched_same identical anyway, max user_score difference $maxdiff; per-user rules identical); part B: scorer2 killed at $((atkill - nA))/$nB, restarted ($restored), no message lost, $dups duplicates"
+cat "$MMR_WORK/sinkA.json" "$MMR_WORK/sinkB.json" >"$MMR_WORK/sinkAB.json"
+"$SO_CONTRIB/mmriskscore-shard-table" --scorers scorer1,scorer2,scorer3,scorer4 \
+	--from "$MMR_WORK/shards.json" >"$MMR_WORK/shards4.json" 2>"$MMR_WORK/moves.txt" ||
+	mmr_fail "mmriskscore-shard-table --from failed: $(cat "$MMR_WORK/moves.txt")"
+mmr_assert_eq "shards moved from 3 to 4 scorers" 64 "$(wc -l <"$MMR_WORK/moves.txt")"
+grep -v ' -> scorer4$' "$MMR_WORK/moves.txt" && mmr_fail "a shard moved between the old scorers"
+mkdir -p "$MMR_WORK/scorer4/state"
+moved=0
+while read -r _ _ k from _ _; do
+	f=$(printf 'shard-%03d.mmrs' "$k")
+	[ -f "$MMR_WORK/$from/state/$f" ] || continue
+	mv "$MMR_WORK/$from/state/$f" "$MMR_WORK/scorer4/state/" || mmr_fail "cannot move $f"
+	moved=$((moved + 1))
+done <"$MMR_WORK/moves.txt"
+[ "$moved" -ge 1 ] || mmr_fail "none of the 64 moved shards had a file: nothing to adopt"
+SO_TABLE=$MMR_WORK/shards4.json so_setup 4 "$SIM"
+so_start sink
+for k in 1 2 3 4; do so_start "scorer$k"; done
+so_start relay
+adopted=$(grep -o "state restored .*: restored [0-9]* users .* from [0-9]* files" "$MMR_WORK/scorer4/internal.log" | head -n 1)
+adopted=${adopted#*: }
+[[ $adopted =~ restored\ ([0-9]+)\ users.*from\ ([0-9]+)\ files ]] ||
+	mmr_fail "scorer4 did not adopt the moved shard files; its log: $(grep mmriskscore "$MMR_WORK/scorer4/internal.log" | tail -n 2)"
+[ "${BASH_REMATCH[2]}" = "$moved" ] && [ "${BASH_REMATCH[1]}" -ge 1 ] ||
+	mmr_fail "scorer4: expected its $moved moved files restored with their users, saw: $adopted"
+so_feed "$MMR_WORK/c.log"
+so_wait_lines "$sink" $((nA + nB + nC + dups)) 60
+sleep 1
+wait "$SO_FEEDER" 2>/dev/null
+SO_FEEDER=
+tail -n +"$((nA + nB + dups + 1))" "$sink" >"$MMR_WORK/sinkC.json"
+"$REPLAY" "${ctx[@]}" -o "$MMR_WORK/singleC.json" "$MMR_WORK/c.log" || mmr_fail "replay of part C failed"
+jq -c '[.time, .host, .msg]' "$MMR_WORK/singleC.json" | sort >"$MMR_WORK/keysC.in"
+jq -c '[.timestamp, .host, .msg]' "$MMR_WORK/sinkC.json" | sort >"$MMR_WORK/keysC.sink"
+cmp -s "$MMR_WORK/keysC.in" "$MMR_WORK/keysC.sink" ||
+	mmr_fail "part C: expected each of the $nC messages exactly once at the sink; missing (<) / extra (>):
+$(diff "$MMR_WORK/keysC.in" "$MMR_WORK/keysC.sink" | grep '^[<>]' | head -n 5 | cut -c1-300)"
+no_misrouted "part C" "$MMR_WORK/sinkC.json"
+mmr_check "part C: each user on exactly one scorer" \
+	'[.[] | select(.risk) | {u: .risk.user, s: .scorer}] | group_by(.u)
+	 | map({user: .[0].u, scorers: (map(.s) | unique)}) | map(select(.scorers | length != 1))' \
+	"$MMR_WORK/sinkC.json"
+# the moved users kept their history: whoever had left learning before the move is not a
+# learner again on scorer4 (a scorer without their files would start them from nothing)
+jq -c 'select(.risk) | {u: .risk.user, s: .scorer, l: .risk.learning}' "$MMR_WORK/sinkAB.json" >"$MMR_WORK/ab.small"
+jq -c 'select(.risk and .scorer == "scorer4") | {u: .risk.user, l: .risk.learning}' "$MMR_WORK/sinkC.json" >"$MMR_WORK/c4.small"
+kept=$(jq -n --slurpfile ab "$MMR_WORK/ab.small" --slurpfile c "$MMR_WORK/c4.small" '
+	($ab | group_by(.u) | map({key: .[0].u, value: (last | .l)}) | from_entries) as $before
+	| ($c | group_by(.u) | map({u: .[0].u, l: .[0].l})) as $after
+	| [$after[] | select($before[.u] == false)] | {n: length, relearning: map(select(.l != false) | .u)}')
+[ "$(jq '.relearning | length' <<<"$kept")" = 0 ] ||
+	mmr_fail "part C: moved users learning again on scorer4, their history lost: $(jq -c .relearning <<<"$kept")"
+nkept=$(jq .n <<<"$kept")
+[ "$nkept" -ge 1 ] || mmr_fail "part C: no moved user with a learned baseline reached scorer4: nothing was checked"
+so_stop_all
+mmr_pass "part A: $nA messages in ${tA}s, each exactly once at the sink; $users users each on one scorer, all equal to the split replay; $pure without cross-entity rules identical to one instance, $((users - pure)) touched ($touched_same identical anyway, max user_score difference $maxdiff; per-user rules identical); part B: scorer2 killed at $((atkill - nA))/$nB, restarted ($restored), no message lost, $dups duplicates; part C: scorer4 added, $moved shard files moved to it ($adopted), $nC messages exactly once, $nkept moved users continued their baselines"
