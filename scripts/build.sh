@@ -29,7 +29,7 @@ say() { echo "build.sh: $*" >&2; }
 pkgs="rsyslog liblognorm-dev libestr-dev libfastjson-dev libcmocka-dev build-essential
       pkg-config dpkg-dev zlib1g-dev uuid-dev autoconf automake libtool liblognorm-utils
       jq valgrind libmaxmind-db-writer-perl mmdb-bin libmaxminddb-dev tzdata
-      postgresql rsyslog-pgsql rsyslog-elasticsearch"
+      postgresql rsyslog-pgsql rsyslog-elasticsearch rsyslog-relp rsyslog-kafka"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -35,6 +35,7 @@
 #include "mmriskscore/mapping.h"
 #include "mmriskscore/parse.h"
 #include "mmriskscore/rulebase.h"
+#include "mmriskscore/shard.h"
 #include "mmriskscore/state.h"
 #include "replay/replay.h"
 
@@ -62,6 +63,9 @@ typedef struct {
 	char **users;
 	int n_users;
 	const char *timeline_user;
+	long nshards;
+	const char *owned; /* --owned: score only these virtual shards' users */
+	mmr_shard_set *shards;
 } options;
 
 static void die(const char *fmt, ...)
@@ -106,6 +110,10 @@ static void usage(FILE *f)
 "      --state-in FILE      start from this snapshot\n"
 "      --state-out FILE     save the learned state at the end (onboarding: docs/replay.md)\n"
 "      --state-key FILE     pseudonymization key file (statefile.pseudonymkey=)\n"
+"Scale-out (docs/scale-out.md):\n"
+"      --owned LIST         score only users whose virtual shard is in LIST (\"0-84,170\"),\n"
+"                           as one scorer behind a relay; other lines are not written\n"
+"      --shards N           number of virtual shards (default 256, as the module)\n"
 "Input:\n"
 "      --year YYYY          year of RFC 3164 timestamps, which have none (default: the\n"
 "                           current year, as rsyslog; with --year, Dec -> Jan advances it)\n"
@@ -132,7 +140,7 @@ static void usage(FILE *f)
 enum {
 	O_ROSTER = 256, O_LISTS, O_CITY, O_ASN, O_MODEL, O_CORP, O_PARAM, O_UDOM, O_UDEF, O_PIN,
 	O_SIN, O_SOUT, O_SKEY, O_YEAR, O_UTCOFF, O_FROMHOST, O_STRIPCR, O_SCORED, O_FROM, O_TO,
-	O_TOP, O_JSON, O_GAP, O_MINACC, O_USER, O_TITLE, O_PROGRESS, O_STATS
+	O_TOP, O_JSON, O_GAP, O_MINACC, O_USER, O_TITLE, O_PROGRESS, O_STATS, O_SHARDS, O_OWNED
 };
 
 static const struct option longopts[] = {
@@ -151,6 +159,8 @@ static const struct option longopts[] = {
 	{"state-in", required_argument, NULL, O_SIN},
 	{"state-out", required_argument, NULL, O_SOUT},
 	{"state-key", required_argument, NULL, O_SKEY},
+	{"shards", required_argument, NULL, O_SHARDS},
+	{"owned", required_argument, NULL, O_OWNED},
 	{"year", required_argument, NULL, O_YEAR},
 	{"utc-offset", required_argument, NULL, O_UTCOFF},
 	{"fromhost", required_argument, NULL, O_FROMHOST},
@@ -289,6 +299,8 @@ static void parse_args(int argc, char **argv, options *o, char ***files, int *nf
 		case O_SIN: o->state_in = optarg; break;
 		case O_SOUT: o->state_out = optarg; break;
 		case O_SKEY: o->state_key = optarg; break;
+		case O_SHARDS: o->nshards = num_arg("--shards", optarg, 1, MMR_SHARDS_MAX); break;
+		case O_OWNED: o->owned = optarg; break;
 		case O_YEAR:
 			o->in.year = (int)num_arg("--year", optarg, 1970, 2099);
 			o->in.year_rollover = true;
@@ -337,6 +349,15 @@ static void parse_args(int argc, char **argv, options *o, char ***files, int *nf
 		die("--to must be after --from");
 	o->view.users = o->users;
 	o->view.n_users = o->n_users;
+	if (o->nshards && !o->owned)
+		die("--shards: give --owned LIST too (the shards this replay scores)");
+	if (o->owned) {
+		char err[512];
+		o->shards = mmr_shard_set_new(o->nshards ? (uint32_t)o->nshards : 256, o->owned, err,
+					      sizeof(err));
+		if (o->shards == NULL)
+			die("--owned: %s", err);
+	}
 }
 
 /* statefile.pseudonymkey: exactly 32 hex digits, surrounding white space ignored */
@@ -433,7 +454,7 @@ typedef struct {
 	size_t cap;
 	FILE *out;
 	rp_store *store;
-	uint64_t lines, scored, unparsed, not_identity, failed, taken, skipped;
+	uint64_t lines, scored, unparsed, not_identity, failed, taken, skipped, foreign;
 } replay;
 
 static size_t write_fn(void *ptr, const char *buf, size_t len)
@@ -487,6 +508,10 @@ static bool score(replay *rp, const rp_msg *m, mmr_event *ev, mmr_result *res)
 		return false;
 	case MMR_PARSE_OK:
 		break;
+	}
+	if (rp->o->shards && !mmr_shard_set_owns_user(rp->o->shards, ev->user, strlen(ev->user))) {
+		rp->foreign++; /* another scorer's user: its state must not be touched here */
+		return false;
 	}
 	if (ev->host[0] == '\0') {
 		snprintf(ev->host, sizeof(ev->host), "%s", m->host);
@@ -689,7 +714,9 @@ int main(int argc, char **argv)
 			if (scored && rp.store)
 				rp_store_add(rp.store, &ev, &res);
 		}
-		if (o.cmd == CMD_REPLAY && (scored || !o.scored_only))
+		/* with --owned only the scorer's own events: the relay sends every other line
+		 * elsewhere, so that the parts of a split replay add up to the whole */
+		if (o.cmd == CMD_REPLAY && (scored || (!o.scored_only && !o.owned)))
 			emit(&rp, m, scored ? &ev : NULL, scored ? &res : NULL);
 		if (pg.on && (rp.lines & 127) == 0)
 			progress_show(&pg, mg, rp.lines, rp.scored + rp.taken, false);
@@ -782,6 +809,9 @@ int main(int argc, char **argv)
 		if (rp.taken)
 			fprintf(stderr, PROG ": %llu scored lines taken from enriched input\n",
 				(unsigned long long)rp.taken);
+		if (o.owned)
+			fprintf(stderr, PROG ": %llu identity events of users in shards not owned "
+				"(--owned %s) were skipped\n", (unsigned long long)rp.foreign, o.owned);
 	}
 	rp_store_free(rp.store);
 	mmr_engine_free(rp.engine);
@@ -792,5 +822,6 @@ int main(int argc, char **argv)
 	free(o.corporate);
 	free(o.params);
 	free(o.users);
+	mmr_shard_set_free(o.shards);
 	return rc;
 }

@@ -192,6 +192,8 @@ struct mmr_snap_writer {
 	size_t slen, scap;
 	size_t value_size;
 	uint64_t users, entries, max_stall_ns;
+	bool closed; /* mmr_snap_create_closed: f is NULL between sections */
+	bool sealed; /* mmr_snap_seal: complete in path.tmp, to be synced by the caller */
 };
 
 static int wfail(mmr_snap_writer *w, const char *what)
@@ -203,11 +205,40 @@ static int wfail(mmr_snap_writer *w, const char *what)
 	return -1;
 }
 
+/* Appends to a closed writer's file. */
+static int append(mmr_snap_writer *w, const void *p, size_t n)
+{
+	int fd = open(w->tmp, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return wfail(w, "open");
+	const char *b = p;
+	while (n > 0) {
+		ssize_t k = write(fd, b, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO;
+			int e = errno;
+			close(fd);
+			errno = e;
+			return wfail(w, "write");
+		}
+		b += k;
+		n -= (size_t)k;
+	}
+	if (close(fd) != 0)
+		return wfail(w, "close");
+	return 0;
+}
+
 static int wraw(mmr_snap_writer *w, const void *p, size_t n)
 {
 	if (w->failed)
 		return -1;
-	if (n && fwrite(p, 1, n, w->f) != n)
+	if (n && w->closed && append(w, p, n) != 0)
+		return -1;
+	if (n && !w->closed && fwrite(p, 1, n, w->f) != n)
 		return wfail(w, "write");
 	w->file_crc = mmr_crc32c(w->file_crc, p, n);
 	w->off += n;
@@ -233,8 +264,8 @@ static int reserve(mmr_snap_writer *w, size_t n)
 	return 0;
 }
 
-mmr_snap_writer *mmr_snap_create(const char *path, const uint8_t *pseudo_key, int64_t created,
-				 char *err, size_t errlen)
+static mmr_snap_writer *create(const char *path, const uint8_t *pseudo_key, int64_t created,
+			       bool closed, char *err, size_t errlen)
 {
 	mmr_snap_writer *w = calloc(1, sizeof(*w));
 	if (w == NULL || (w->path = strdup(path)) == NULL ||
@@ -258,7 +289,13 @@ mmr_snap_writer *mmr_snap_create(const char *path, const uint8_t *pseudo_key, in
 		free(w);
 		return NULL;
 	}
-	setvbuf(w->f, NULL, _IOFBF, 1 << 20);
+	if (closed) {
+		fclose(w->f); /* the file exists now, empty: sections are appended */
+		w->f = NULL;
+		w->closed = true;
+	} else {
+		setvbuf(w->f, NULL, _IOFBF, 1 << 20);
+	}
 	if (pseudo_key) {
 		memcpy(w->key, pseudo_key, 16);
 		w->pseudo = true;
@@ -275,6 +312,18 @@ mmr_snap_writer *mmr_snap_create(const char *path, const uint8_t *pseudo_key, in
 	le32(h + 40, mmr_crc32c(0, h, 40));
 	wraw(w, h, sizeof(h));
 	return w;
+}
+
+mmr_snap_writer *mmr_snap_create(const char *path, const uint8_t *pseudo_key, int64_t created,
+				 char *err, size_t errlen)
+{
+	return create(path, pseudo_key, created, false, err, errlen);
+}
+
+mmr_snap_writer *mmr_snap_create_closed(const char *path, const uint8_t *pseudo_key,
+					int64_t created, char *err, size_t errlen)
+{
+	return create(path, pseudo_key, created, true, err, errlen);
 }
 
 const uint8_t *mmr_snap_writer_key(const mmr_snap_writer *w)
@@ -560,7 +609,7 @@ void mmr_snap_abort(mmr_snap_writer *w, char *err, size_t errlen)
 	wfree(w);
 }
 
-static int fsync_dir(const char *path)
+int mmr_snap_sync_dir(const char *path)
 {
 	char dir[4096];
 	const char *slash = strrchr(path, '/');
@@ -578,7 +627,7 @@ static int fsync_dir(const char *path)
 	return rc;
 }
 
-int mmr_snap_commit(mmr_snap_writer *w, uint64_t *bytes, char *err, size_t errlen)
+static void put_end(mmr_snap_writer *w)
 {
 	unsigned char end[24];
 	le64(end, w->users);
@@ -588,9 +637,51 @@ int mmr_snap_commit(mmr_snap_writer *w, uint64_t *bytes, char *err, size_t errle
 	mmr_snap_section_begin(w, MMR_SEC_END);
 	mmr_snap_put(w, end, sizeof(end));
 	mmr_snap_section_end(w);
-	if (!w->failed && fflush(w->f) != 0)
+}
+
+int mmr_snap_seal(mmr_snap_writer *w, char *err, size_t errlen)
+{
+	put_end(w);
+	if (w->failed) {
+		mmr_snap_abort(w, err, errlen);
+		return -1;
+	}
+	w->sealed = true;
+	return 0;
+}
+
+int mmr_snap_fsync(mmr_snap_writer *w)
+{
+	int fd = open(w->tmp, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return wfail(w, "open");
+	int rc = fsync(fd) != 0 ? wfail(w, "fsync") : 0;
+	close(fd);
+	return rc;
+}
+
+int mmr_snap_sync_fs(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = syncfs(fd);
+	close(fd);
+	return rc;
+}
+
+int mmr_snap_commit(mmr_snap_writer *w, uint64_t *bytes, char *err, size_t errlen)
+{
+	if (!w->sealed)
+		put_end(w);
+	if (w->closed && !w->sealed && !w->failed)
+		mmr_snap_fsync(w);
+	if (!w->closed && !w->failed && fflush(w->f) != 0)
 		wfail(w, "write");
-	if (!w->failed && fsync(fileno(w->f)) != 0)
+	if (!w->closed && !w->failed && fsync(fileno(w->f)) != 0)
 		wfail(w, "fsync");
 	if (w->failed) {
 		mmr_snap_abort(w, err, errlen);
@@ -598,7 +689,7 @@ int mmr_snap_commit(mmr_snap_writer *w, uint64_t *bytes, char *err, size_t errle
 	}
 	FILE *f = w->f;
 	w->f = NULL;
-	if (fclose(f) != 0) {
+	if (f != NULL && fclose(f) != 0) {
 		wfail(w, "close");
 		mmr_snap_abort(w, err, errlen);
 		return -1;
@@ -610,7 +701,7 @@ int mmr_snap_commit(mmr_snap_writer *w, uint64_t *bytes, char *err, size_t errle
 		return -1;
 	}
 	/* the rename is done: a failed directory fsync only weakens durability of this one */
-	int dirsync = fsync_dir(w->path);
+	int dirsync = w->closed ? 0 : mmr_snap_sync_dir(w->path);
 	if (dirsync != 0)
 		snprintf(err, errlen, "%s: written, but fsync of its directory failed: %s",
 			 w->path, strerror(errno));
@@ -794,7 +885,7 @@ int mmr_snap_next(mmr_snap_reader *r, uint32_t *type)
 	if (rread(r, h, sizeof(h), "a section header") != 0)
 		return -1;
 	uint32_t t = rd32(h), len = rd32(h + 4);
-	if (t < MMR_SEC_LAYOUT || t > MMR_SEC_END)
+	if (t < MMR_SEC_LAYOUT || t > MMR_SEC_SHARD)
 		return mmr_snap_fail(r, "unknown section type %u", t);
 	if (len > MMR_SNAP_MAX_SECTION)
 		return mmr_snap_fail(r, "section of %u bytes (the limit is %u)", len,

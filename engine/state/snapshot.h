@@ -46,6 +46,8 @@ enum {
 	MMR_SEC_USERS = 2,  /* u32 count, then user records */
 	MMR_SEC_GLOBAL = 3, /* one chunk of a detector's global state */
 	MMR_SEC_END = 4,    /* u64 users, u64 entries, u32 sections, u32 CRC of all before */
+	MMR_SEC_SHARD = 5,  /* per-shard files only, after the layout: u32 shards, u32 shard
+			     * (0xFFFFFFFF: the global file) */
 };
 
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as in iSCSI (RFC 3720 B.4) and ext4:
@@ -103,6 +105,14 @@ typedef struct mmr_snap_writer mmr_snap_writer;
  * NULL with err set when the file cannot be created. */
 mmr_snap_writer *mmr_snap_create(const char *path, const uint8_t *pseudo_key, int64_t created,
 				 char *err, size_t errlen);
+/* The same, for one of many files written at once (per-shard snapshots): no file is kept open
+ * between sections (each section is appended by open, write, close), so hundreds of writers
+ * cost no descriptors and little memory, and the commit does not fsync the directory (the
+ * caller does it once with mmr_snap_sync_dir). */
+mmr_snap_writer *mmr_snap_create_closed(const char *path, const uint8_t *pseudo_key,
+					int64_t created, char *err, size_t errlen);
+/* fsync of the directory that holds path. Returns 0 or -1 (errno set). */
+int mmr_snap_sync_dir(const char *path);
 /* Whether this file pseudonymizes, and with which key (NULL when not). */
 const uint8_t *mmr_snap_writer_key(const mmr_snap_writer *w);
 
@@ -142,7 +152,16 @@ void mmr_snap_count(mmr_snap_writer *w, uint64_t users, uint64_t entries);
 double mmr_snap_max_stall_ms(const mmr_snap_writer *w);
 uint64_t mmr_snap_entries_written(const mmr_snap_writer *w);
 
-/* Writes END, flushes, fsyncs, closes, renames path.tmp to path and fsyncs the directory.
+/* Many files at once (closed writers): mmr_snap_seal writes END (the file is complete in
+ * path.tmp; on failure w is aborted and freed); the caller then makes every sealed file
+ * durable with one mmr_snap_sync_fs (syncfs(2) of the file system: one flush instead of one
+ * per file), or with mmr_snap_fsync per file when that fails, before mmr_snap_commit renames
+ * it. Returns 0 or -1. */
+int mmr_snap_seal(mmr_snap_writer *w, char *err, size_t errlen);
+int mmr_snap_sync_fs(const char *path);
+int mmr_snap_fsync(mmr_snap_writer *w);
+/* Writes END (unless sealed), flushes, fsyncs (unless sealed), closes, renames path.tmp to
+ * path and fsyncs the directory (not for closed writers).
  * Returns 0 and the file size in *bytes, or -1 with err (path.tmp removed). Frees w. */
 int mmr_snap_commit(mmr_snap_writer *w, uint64_t *bytes, char *err, size_t errlen);
 /* Closes and removes path.tmp; copies the writer's first error (if any) to err. Frees w. */

@@ -53,6 +53,7 @@
 #include "mmriskscore/mapping.h"
 #include "mmriskscore/parse.h"
 #include "mmriskscore/rulebase.h"
+#include "mmriskscore/shard.h"
 #include "mmriskscore/state.h"
 
 MODULE_TYPE_OUTPUT
@@ -64,10 +65,15 @@ DEFobjCurrIf(statsobj)
 
 typedef enum { INPUT_TAGMSG, INPUT_MSG, INPUT_RAWMSG } parse_input_t;
 
+#define SHARDS_DEFAULT 256
 #define STATEFILE_INTERVAL_DEFAULT 300
 #define STATEFILE_INTERVAL_MAX 86400
 
 typedef struct _instanceData {
+	bool route;             /* mode="route": parse, name the user's shard, keep no state */
+	uint32_t nshards;       /* shards (virtual shards, docs/scale-out.md) */
+	char *owned_spec;       /* shards.owned as given; NULL: every shard */
+	mmr_shard_set *shards;  /* score mode with statedir or shards.owned; else NULL */
 	char *rulebase_path;
 	char *mappings_path;
 	mmr_mappings *maps;     /* swapped on HUP like the rulebase, under rb_lock */
@@ -76,6 +82,7 @@ typedef struct _instanceData {
 	msgPropDescr_t *parsed; /* parsedfields: read fields instead of parsing */
 	parse_input_t input;
 	char *statefile;        /* absolute path; NULL: state only in memory */
+	char *statedir;         /* per-shard state directory (excludes statefile) */
 	int64_t snap_interval;  /* seconds between snapshots; 0: only at shutdown */
 	bool has_pkey;          /* statefile.pseudonymkey given */
 	uint8_t pkey[16];
@@ -119,14 +126,16 @@ typedef struct _instanceData {
 	STATSCOUNTER_DEF(ctrParsed, mutCtrParsed)
 	STATSCOUNTER_DEF(ctrSnapshots, mutCtrSnapshots)
 	STATSCOUNTER_DEF(ctrSnapFailed, mutCtrSnapFailed)
+	STATSCOUNTER_DEF(ctrRouted, mutCtrRouted)
+	STATSCOUNTER_DEF(ctrMisrouted, mutCtrMisrouted)
 	/* gauges and counters owned by the engine, copied in by the read notifier */
 	intctr_t users, usersEvicted, ips, ipsEvicted, reasonsDropped, allowlisted, timeClamped;
 	intctr_t ruleSlotsEvicted;
 	intctr_t level[5], geoipLookups, geoipCacheHits;
 	intctr_t stateBytes, snapDurationMs, snapMaxStallMs, snapBytes, snapUsers;
-	intctr_t pseudoWaiting, pseudoReattached;
+	intctr_t pseudoWaiting, pseudoReattached, snapFiles;
 	/* written by the snapshot thread, copied into the gauges above by the read notifier */
-	_Atomic uint64_t snap_duration_ms, snap_max_stall_ms, snap_bytes, snap_users;
+	_Atomic uint64_t snap_duration_ms, snap_max_stall_ms, snap_bytes, snap_users, snap_files;
 } instanceData;
 
 typedef struct wrkrInstanceData {
@@ -147,6 +156,9 @@ static pthread_mutex_t inst_lock = PTHREAD_MUTEX_INITIALIZER;
 static instanceData *inst_list = NULL;
 
 static struct cnfparamdescr actpdescr[] = {
+	{"mode", eCmdHdlrString, 0},
+	{"shards", eCmdHdlrInt, 0},
+	{"shards.owned", eCmdHdlrString, 0},
 	{"rulebase", eCmdHdlrString, 0},
 	{"parsedfields", eCmdHdlrString, 0},
 	{"container", eCmdHdlrString, 0},
@@ -172,6 +184,7 @@ static struct cnfparamdescr actpdescr[] = {
 	{"statefile", eCmdHdlrString, 0},
 	{"statefile.interval", eCmdHdlrNonNegInt, 0},
 	{"statefile.pseudonymkey", eCmdHdlrString, 0},
+	{"statedir", eCmdHdlrString, 0},
 	{"statsname", eCmdHdlrString, 0},
 	{"model", eCmdHdlrString, 0},
 	{"roster", eCmdHdlrString, 0},
@@ -232,6 +245,7 @@ CODESTARTcreateInstance
 	pthread_rwlock_init(&pData->rb_lock, &rwa);
 	pthread_rwlockattr_destroy(&rwa);
 	pData->snap_interval = STATEFILE_INTERVAL_DEFAULT;
+	pData->nshards = SHARDS_DEFAULT;
 	pthread_mutex_init(&pData->snap_mtx, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -282,6 +296,9 @@ CODESTARTfreeInstance
 	free(pData->container);
 	free(pData->eventcontainer);
 	free(pData->statefile);
+	free(pData->statedir);
+	free(pData->owned_spec);
+	mmr_shard_set_free(pData->shards);
 	free(pData->statsname);
 	free(pData->model_path);
 	free((char *)pData->ctx_paths.roster);
@@ -454,6 +471,65 @@ static char *statefile_path(const char *v, char *err, size_t errlen)
 	return path;
 }
 
+/* statedir="..." (per-shard state): an absolute path of an existing directory, checked like
+ * statefile's. A trailing '/' is dropped. Returns a malloc'ed copy, or NULL with the reason. */
+static char *statedir_path(const char *v, char *err, size_t errlen)
+{
+	struct stat st;
+	if (v[0] != '/') {
+		snprintf(err, errlen, "'%s' is not an absolute path; give one, e.g. "
+			 "\"/var/lib/rsyslog/mmriskscore\"", v);
+		return NULL;
+	}
+	char *path = strdup(v);
+	if (path == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t len = strlen(path); len > 1 && path[len - 1] == '/'; len--)
+		path[len - 1] = '\0';
+	int r = stat(path, &st);
+	int e = errno;
+	if (r != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "the directory '%s' %s", path,
+			 r != 0 ? (e == ENOENT ? "does not exist" : strerror(e)) : "is not a directory");
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && !strcmp(a, b);
+}
+
+/* Whether another action already has this action's state file or directory: two actions
+ * writing one would overwrite each other's snapshots. */
+static bool state_taken(const instanceData *pData)
+{
+	bool dup = false;
+	pthread_mutex_lock(&inst_lock);
+	for (instanceData *p = inst_list; p != NULL && !dup; p = p->next)
+		dup = same(p->statefile, pData->statefile) || same(p->statedir, pData->statedir);
+	pthread_mutex_unlock(&inst_lock);
+	return dup;
+}
+
+/* mode="route" takes only what parsing and naming the user need: the rest configures the
+ * scoring and its state, which a relay does not have. */
+static bool route_param(const char *name)
+{
+	static const char *const ok[] = {"mode",	"shards",	   "rulebase",
+					 "parsedfields", "mappings",	   "parse.input",
+					 "user.domain",	 "user.defaultdomain", "container",
+					 "statsname"};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(name, ok[i]))
+			return true;
+	return false;
+}
+
 /* statefile.pseudonymkey="FILE": the file holds exactly 32 hexadecimal digits (a 128-bit
  * SipHash key, e.g. from `openssl rand -hex 16`), surrounding white space ignored. The key is
  * never printed. Returns 0, or -1 with the reason in err; *loose is set when group or others
@@ -513,7 +589,7 @@ static int read_pseudonym_key(const char *path, uint8_t key[16], bool *loose, ch
 
 BEGINnewActInst
 	struct cnfparamvals *pvals;
-	bool interval_set = false;
+	bool interval_set = false, shards_set = false;
 	char err[1024];
 	int i;
 CODESTARTnewActInst
@@ -523,6 +599,29 @@ CODESTARTnewActInst
 	CODE_STD_STRING_REQUESTnewActInst(1)
 	CHKiRet(OMSRsetEntry(*ppOMSR, 0, NULL, OMSR_TPL_AS_MSG));
 	CHKiRet(createInstance(&pData));
+
+	/* The mode first: it decides which parameters mean something. */
+	for (i = 0; i < actpblk.nParams; ++i) {
+		if (!pvals[i].bUsed || strcmp(actpblk.descr[i].name, "mode") != 0)
+			continue;
+		char *v = es_str2cstr(pvals[i].val.d.estr, NULL);
+		if (strcmp(v, "score") != 0 && strcmp(v, "route") != 0) {
+			parser_errmsg("mmriskscore: parameter 'mode': invalid value '%s', expected "
+				      "\"score\" (the default) or \"route\"", v);
+			free(v);
+			ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+		}
+		pData->route = !strcmp(v, "route");
+		free(v);
+	}
+	for (i = 0; i < actpblk.nParams; ++i) {
+		if (pvals[i].bUsed && pData->route && !route_param(actpblk.descr[i].name)) {
+			parser_errmsg("mmriskscore: parameter '%s' has no meaning with mode=\"route\": "
+				      "a relay parses and names the user's shard, it scores nothing "
+				      "and keeps no state; give it to the scorers", actpblk.descr[i].name);
+			ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+		}
+	}
 
 	/* The model file first, so that parameters given in rsyslog.conf override it. */
 	for (i = 0; i < actpblk.nParams; ++i) {
@@ -539,7 +638,30 @@ CODESTARTnewActInst
 		const char *name = actpblk.descr[i].name;
 		if (!pvals[i].bUsed)
 			continue;
-		if (!strcmp(name, "rulebase")) {
+		if (!strcmp(name, "mode")) {
+			/* read before the loop */
+		} else if (!strcmp(name, "shards")) {
+			long long v = (long long)pvals[i].val.d.n;
+			if (v < 1 || v > MMR_SHARDS_MAX) {
+				parser_errmsg("mmriskscore: parameter 'shards': %lld is out of range: the "
+					      "number of virtual shards, 1-%d", v, MMR_SHARDS_MAX);
+				ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+			}
+			pData->nshards = (uint32_t)v;
+			shards_set = true;
+		} else if (!strcmp(name, "shards.owned")) {
+			free(pData->owned_spec);
+			pData->owned_spec = es_str2cstr(pvals[i].val.d.estr, NULL);
+		} else if (!strcmp(name, "statedir")) {
+			char *v = es_str2cstr(pvals[i].val.d.estr, NULL);
+			free(pData->statedir);
+			pData->statedir = statedir_path(v, err, sizeof(err));
+			free(v);
+			if (pData->statedir == NULL) {
+				parser_errmsg("mmriskscore: parameter 'statedir': %s", err);
+				ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+			}
+		} else if (!strcmp(name, "rulebase")) {
 			pData->rulebase_path = es_str2cstr(pvals[i].val.d.estr, NULL);
 		} else if (!strcmp(name, "parsedfields")) {
 			char *v = es_str2cstr(pvals[i].val.d.estr, NULL);
@@ -726,7 +848,7 @@ CODESTARTnewActInst
 		ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
 	}
 	if (pData->container == NULL)
-		CHKmalloc(pData->container = (uchar *)strdup("!risk"));
+		CHKmalloc(pData->container = (uchar *)strdup(pData->route ? "!route" : "!risk"));
 	if (pData->eventcontainer == NULL)
 		CHKmalloc(pData->eventcontainer = (uchar *)strdup("!event"));
 	if (pData->rulebase_path != NULL &&
@@ -737,29 +859,41 @@ CODESTARTnewActInst
 	}
 	if (pData->rb != NULL && mmr_rulebase_warning(pData->rb) != NULL)
 		parser_warnmsg("mmriskscore: parameter 'rulebase': %s", mmr_rulebase_warning(pData->rb));
+	if (pData->route)
+		goto registered; /* no engine, no context, no state: see route_param */
 	if ((pData->engine = mmr_engine_new(&pData->cfg, err, sizeof(err))) == NULL) {
 		parser_errmsg("mmriskscore: %s", err);
 		ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
 	}
-	if (pData->statefile == NULL && (pData->has_pkey || interval_set))
-		parser_warnmsg("mmriskscore: parameter '%s' has no effect without 'statefile' (state "
-			       "is kept in memory only)",
-			       pData->has_pkey ? "statefile.pseudonymkey" : "statefile.interval");
-	if (pData->statefile != NULL) {
-		/* two actions writing one file would overwrite each other's snapshots */
-		bool dup = false;
-		pthread_mutex_lock(&inst_lock);
-		for (instanceData *p = inst_list; p != NULL && !dup; p = p->next)
-			dup = p->statefile != NULL && !strcmp(p->statefile, pData->statefile);
-		pthread_mutex_unlock(&inst_lock);
-		if (dup) {
-			parser_errmsg("mmriskscore: parameter 'statefile': '%s' is already the state "
-				      "file of another mmriskscore action; give each action its own",
-				      pData->statefile);
+	if (pData->statefile != NULL && pData->statedir != NULL) {
+		parser_errmsg("mmriskscore: the parameters 'statefile' (one snapshot file) and "
+			      "'statedir' (a directory of per-shard snapshot files) exclude each other");
+		ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+	}
+	if (pData->statedir != NULL || pData->owned_spec != NULL) {
+		pData->shards = mmr_shard_set_new(pData->nshards, pData->owned_spec, err, sizeof(err));
+		if (pData->shards == NULL) {
+			parser_errmsg("mmriskscore: parameter 'shards.owned': '%s': %s (shards=%u)",
+				      pData->owned_spec, err, pData->nshards);
 			ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
 		}
+	} else if (shards_set) {
+		parser_warnmsg("mmriskscore: parameter 'shards' has no effect in mode=\"score\" "
+			       "without 'statedir' or 'shards.owned'");
+	}
+	if (pData->statefile == NULL && pData->statedir == NULL && (pData->has_pkey || interval_set))
+		parser_warnmsg("mmriskscore: parameter '%s' has no effect without 'statefile' or "
+			       "'statedir' (state is kept in memory only)",
+			       pData->has_pkey ? "statefile.pseudonymkey" : "statefile.interval");
+	if (state_taken(pData)) {
+		const bool dir = pData->statedir != NULL;
+		parser_errmsg("mmriskscore: parameter '%s': '%s' is already the state %s of another "
+			      "mmriskscore action; give each action its own", dir ? "statedir" : "statefile",
+			      dir ? pData->statedir : pData->statefile, dir ? "directory" : "file");
+		ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
 	}
 	load_context(pData, "start");
+registered:
 	CHKiRet(setup_stats(pData));
 	pthread_mutex_lock(&inst_lock);
 	pData->next = inst_list;
@@ -777,6 +911,8 @@ ENDnewActInst
 static void stats_read(statsobj_t __attribute__((unused)) *s, void *ctx)
 {
 	instanceData *pData = ctx;
+	if (pData->engine == NULL)
+		return; /* mode="route": the gauges stay 0 */
 	mmr_stats st;
 	mmr_engine_stats(pData->engine, &st);
 	pData->users = st.users;
@@ -800,6 +936,7 @@ static void stats_read(statsobj_t __attribute__((unused)) *s, void *ctx)
 	pData->snapMaxStallMs = atomic_load(&pData->snap_max_stall_ms);
 	pData->snapBytes = atomic_load(&pData->snap_bytes);
 	pData->snapUsers = atomic_load(&pData->snap_users);
+	pData->snapFiles = atomic_load(&pData->snap_files);
 }
 
 static rsRetVal setup_stats(instanceData *pData)
@@ -825,6 +962,8 @@ static rsRetVal setup_stats(instanceData *pData)
 	ADD_CTR("context.reload_failed", ctrCtxReloadFailed, mutCtrCtxReloadFailed)
 	ADD_CTR("snapshots", ctrSnapshots, mutCtrSnapshots)
 	ADD_CTR("snapshot.failed", ctrSnapFailed, mutCtrSnapFailed)
+	ADD_CTR("routed", ctrRouted, mutCtrRouted)
+	ADD_CTR("misrouted", ctrMisrouted, mutCtrMisrouted)
 #undef ADD_CTR
 #define ADD_GAUGE(name, field)                                                                 \
 	CHKiRet(statsobj.AddCounter(pData->stats, (uchar *)name, ctrType_IntCtr, CTR_FLAG_NONE, \
@@ -849,6 +988,7 @@ static rsRetVal setup_stats(instanceData *pData)
 	ADD_GAUGE("snapshot.max_stall_ms", snapMaxStallMs)
 	ADD_GAUGE("snapshot.bytes", snapBytes)
 	ADD_GAUGE("snapshot.users", snapUsers)
+	ADD_GAUGE("snapshot.files", snapFiles)
 	ADD_GAUGE("pseudonyms.waiting", pseudoWaiting)
 	ADD_GAUGE("pseudonyms.reattached", pseudoReattached)
 #undef ADD_GAUGE
@@ -873,6 +1013,12 @@ static void utc_format(int64_t t, const char *fmt, char *buf, size_t len)
 	struct tm tm;
 	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, fmt, &tm) == 0)
 		snprintf(buf, len, "?");
+}
+
+/* Where the state lives, for messages: the state file or the state directory (NULL: none). */
+static const char *state_where(const instanceData *pData)
+{
+	return pData->statefile != NULL ? pData->statefile : pData->statedir;
 }
 
 static mmr_snapshot_opts snapshot_opts(const instanceData *pData)
@@ -905,10 +1051,79 @@ static int move_aside(const char *path, char *dst, size_t dlen)
 	return -1;
 }
 
+/* A file of the state directory that cannot be used goes aside like a state file: its shard
+ * starts fresh, the others are restored. */
+static void unusable_shard_file(void *arg, const char *path, const char *why)
+{
+	char aside[4096];
+	size_t plen = strlen(path);
+	(void)arg;
+	if (!strncmp(why, path, plen) && why[plen] == ':' && why[plen + 1] == ' ')
+		why += plen + 2;
+	if (move_aside(path, aside, sizeof(aside)) == 0)
+		LogError(0, RS_RET_ERR, "mmriskscore: the state file '%s' cannot be used: %s; moved "
+			 "aside to '%s', what it held starts fresh", path, why, aside);
+	else
+		LogError(0, RS_RET_ERR, "mmriskscore: the state file '%s' cannot be used: %s; it "
+			 "cannot be moved aside either (%s) and will be replaced by the next snapshot; "
+			 "what it held starts fresh", path, why, aside);
+}
+
+/* Complains now, not at the first snapshot, when a directory is not writable (after rsyslog
+ * dropped privileges). */
+static void check_writable(const char *dir, const char *what)
+{
+	if (access(dir, W_OK | X_OK) != 0)
+		LogError(0, RS_RET_ERR, "mmriskscore: cannot write to the directory '%s' %s (%s, uid "
+			 "%u): snapshots will fail", dir, what, strerror(errno), (unsigned)geteuid());
+}
+
+/* statedir: restores every shard file of the owned shards, and the global file. */
+static void restore_shards_state(instanceData *pData)
+{
+	char err[1024] = "";
+	mmr_snapshot_info info;
+	mmr_snapshot_opts opts = snapshot_opts(pData);
+	int status = -1;
+	memset(&info, 0, sizeof(info));
+	mmr_engine *e = mmr_engine_restore_shards(&pData->cfg, pData->statedir, pData->shards,
+						  &opts, unusable_shard_file, pData, &status, &info,
+						  err, sizeof(err));
+	if (e == NULL) {
+		pData->snap_disabled = true;
+		LogError(0, RS_RET_ERR, "mmriskscore: cannot restore the state directory '%s': %s; "
+			 "running with fresh state and writing no snapshot in this run, so that its "
+			 "files are kept", pData->statedir, err);
+		return;
+	}
+	mmr_engine_free(pData->engine);
+	pData->engine = e;
+	char owned[64];
+	snprintf(owned, sizeof(owned), "owning %u of %u shards",
+		 mmr_shard_set_owned(pData->shards), mmr_shard_set_count(pData->shards));
+	if (status == 0)
+		LogMsg(0, NO_ERRCODE,
+		       info.files_failed || info.files_ignored || info.sections_dropped ? LOG_WARNING
+											: LOG_INFO,
+		       "mmriskscore: state restored (%s, format %u, %llu bytes, read in %.3f s): %s",
+		       owned, (unsigned)info.format_version, (unsigned long long)info.bytes,
+		       info.seconds, info.message);
+	else if (status == 1)
+		LogMsg(0, NO_ERRCODE, LOG_INFO, "mmriskscore: no state files in '%s', starting fresh "
+		       "(%s)", pData->statedir, owned);
+	else
+		LogError(0, RS_RET_ERR, "mmriskscore: %s; starting with fresh state", err);
+	check_writable(pData->statedir, "of the state");
+}
+
 /* Restores pData->statefile into a new engine that replaces the fresh one newActInst made.
  * Whatever the file holds, the module runs afterwards: with the restored state, or fresh. */
 static void restore_state(instanceData *pData)
 {
+	if (pData->statedir != NULL) {
+		restore_shards_state(pData);
+		return;
+	}
 	char err[1024] = "", aside[4096], tmp[4096];
 	mmr_snapshot_info info;
 	mmr_snapshot_opts opts = snapshot_opts(pData);
@@ -971,17 +1186,12 @@ static void restore_state(instanceData *pData)
 			 "starting with fresh state", pData->statefile, why, aside);
 	}
 
-	/* find out now, not at the first snapshot, when the directory is not writable (after
-	 * rsyslog dropped privileges) */
 	char *dir = strdup(pData->statefile);
 	if (dir != NULL) {
 		char *slash = strrchr(dir, '/');
 		if (slash != NULL) {
 			*slash = '\0';
-			if (access(slash == dir ? "/" : dir, W_OK | X_OK) != 0)
-				LogError(0, RS_RET_ERR, "mmriskscore: cannot write to the directory '%s' "
-					 "of the state file (%s, uid %u): snapshots will fail",
-					 slash == dir ? "/" : dir, strerror(errno), (unsigned)geteuid());
+			check_writable(slash == dir ? "/" : dir, "of the state file");
 		}
 		free(dir);
 	}
@@ -997,7 +1207,11 @@ static int take_snapshot(instanceData *pData, const char *why)
 
 	memset(&info, 0, sizeof(info));
 	double t0 = mono_seconds();
-	int r = mmr_engine_save(pData->engine, pData->statefile, &opts, &info, err, sizeof(err));
+	int r = pData->statedir != NULL
+			? mmr_engine_save_shards(pData->engine, pData->statedir, pData->shards, &opts,
+						 &info, err, sizeof(err))
+			: mmr_engine_save(pData->engine, pData->statefile, &opts, &info, err,
+					  sizeof(err));
 	double ms = (mono_seconds() - t0) * 1000.0;
 	if (r == 0) {
 		STATSCOUNTER_INC(pData->ctrSnapshots, pData->mutCtrSnapshots);
@@ -1007,9 +1221,10 @@ static int take_snapshot(instanceData *pData, const char *why)
 			atomic_store(&pData->snap_max_stall_ms, stall);
 		atomic_store(&pData->snap_bytes, info.bytes);
 		atomic_store(&pData->snap_users, info.users);
+		atomic_store(&pData->snap_files, pData->statedir != NULL ? info.files : 1);
 		if (pData->snap_failed_in_row > 0)
 			LogMsg(0, NO_ERRCODE, LOG_INFO, "mmriskscore: snapshots to '%s' work again "
-			       "after %llu failed", pData->statefile,
+			       "after %llu failed", state_where(pData),
 			       (unsigned long long)pData->snap_failed_in_row);
 		pData->snap_failed_in_row = 0;
 		pData->snap_last_err[0] = '\0';
@@ -1019,7 +1234,7 @@ static int take_snapshot(instanceData *pData, const char *why)
 	if (pData->snap_failed_in_row == 0 ||
 	    strncmp(err, pData->snap_last_err, sizeof(pData->snap_last_err) - 1) != 0)
 		LogError(0, RS_RET_ERR, "mmriskscore: %s snapshot to '%s' failed: %s; the previous "
-			 "snapshot is kept", why, pData->statefile, err);
+			 "snapshot is kept", why, state_where(pData), err);
 	snprintf(pData->snap_last_err, sizeof(pData->snap_last_err), "%s", err);
 	pData->snap_failed_in_row++;
 	return -1;
@@ -1052,12 +1267,14 @@ static void *snapshot_thread(void *arg)
 /* Called by activateCnf (inst_lock held): restore, hand over the context, start the thread. */
 static void activate_instance(instanceData *pData)
 {
-	if (pData->statefile != NULL)
+	pData->activated = true;
+	if (pData->route)
+		return; /* no engine */
+	if (state_where(pData) != NULL)
 		restore_state(pData);
 	mmr_engine_set_context(pData->engine, pData->start_ctx);
 	pData->start_ctx = NULL;
-	pData->activated = true;
-	if (pData->statefile == NULL || pData->snap_interval == 0 || pData->snap_disabled)
+	if (state_where(pData) == NULL || pData->snap_interval == 0 || pData->snap_disabled)
 		return;
 	/* rsyslog's signals (HUP, TERM) belong to its main thread */
 	sigset_t all, old;
@@ -1067,7 +1284,7 @@ static void activate_instance(instanceData *pData)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
 		LogError(0, RS_RET_ERR, "mmriskscore: cannot start the snapshot thread for '%s': %s; "
-			 "the state is saved at shutdown only", pData->statefile, strerror(r));
+			 "the state is saved at shutdown only", state_where(pData), strerror(r));
 		return;
 	}
 	pthread_setname_np(pData->snap_thread, "mmrisk-snap");
@@ -1088,11 +1305,11 @@ static void deactivate_instance(instanceData *pData)
 		pthread_join(pData->snap_thread, NULL);
 		pData->snap_thread_running = false;
 	}
-	if (pData->statefile != NULL && !pData->snap_disabled) {
+	if (state_where(pData) != NULL && !pData->snap_disabled) {
 		double t0 = mono_seconds();
 		if (take_snapshot(pData, "final") == 0)
 			LogMsg(0, NO_ERRCODE, LOG_INFO, "mmriskscore: final snapshot written to '%s': "
-			       "%llu users, %llu bytes in %.3f s", pData->statefile,
+			       "%llu users, %llu bytes in %.3f s", state_where(pData),
 			       (unsigned long long)atomic_load(&pData->snap_users),
 			       (unsigned long long)atomic_load(&pData->snap_bytes),
 			       mono_seconds() - t0);
@@ -1190,6 +1407,27 @@ static mmr_parse_status parse_message(wrkrInstanceData_t *w, smsg_t *pMsg, mmr_e
 	return st;
 }
 
+/* mode="route": <container>!shard and <container>!user, for the relay's routing. */
+static void route_message(instanceData *pData, smsg_t *pMsg, const mmr_event *ev)
+{
+	size_t len = strlen(ev->user);
+	struct json_object *o = json_object_new_object();
+	struct json_object *shard = json_object_new_int(
+		(int32_t)mmr_user_shard(ev->user, len, pData->nshards));
+	struct json_object *user = json_object_new_string_len(ev->user, (int)len);
+	if (o == NULL || shard == NULL || user == NULL) {
+		json_object_put(o);
+		json_object_put(shard);
+		json_object_put(user);
+		STATSCOUNTER_INC(pData->ctrFailed, pData->mutCtrFailed);
+		return;
+	}
+	json_object_object_add(o, "shard", shard);
+	json_object_object_add(o, "user", user);
+	msgAddJSON(pMsg, pData->container, o, 1, 0);
+	STATSCOUNTER_INC(pData->ctrRouted, pData->mutCtrRouted);
+}
+
 BEGINdoAction_NoStrings
 	smsg_t **ppMsg = (smsg_t **)pMsgData;
 	smsg_t *pMsg = ppMsg[0];
@@ -1210,6 +1448,17 @@ CODESTARTdoAction
 	case MMR_PARSE_OK:
 		STATSCOUNTER_INC(pData->ctrParsed, pData->mutCtrParsed);
 		break;
+	}
+	if (pData->route) {
+		route_message(pData, pMsg, &ev);
+		FINALIZE;
+	}
+	if (pData->owned_spec != NULL &&
+	    !mmr_shard_set_owns_user(pData->shards, ev.user, strlen(ev.user))) {
+		/* the relay sent a user of another scorer's shard: scoring it here would split
+		 * the user's state over two scorers */
+		STATSCOUNTER_INC(pData->ctrMisrouted, pData->mutCtrMisrouted);
+		FINALIZE;
 	}
 	if (ev.host[0] == '\0') { /* a rule or mapping may name the device behind a relay */
 		snprintf(ev.host, sizeof(ev.host), "%s", getHOSTNAME(pMsg));

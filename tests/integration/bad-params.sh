@@ -144,6 +144,43 @@ if grep -rqF 00112233445566778899aabbccddee "$MMR_WORK"/case*.out; then
 	failures+=("statefile.pseudonymkey: the key file's contents appear in rsyslogd's output")
 fi
 
+# scale-out (docs/scale-out.md): mode, shards, shards.owned, statedir
+sd=$MMR_WORK/statedir
+mkdir -p "$sd"
+check "mode score (the default) given" ok "rulebase=\"$rb\" mode=\"score\""
+check "mode route" ok "rulebase=\"$rb\" mode=\"route\" shards=\"1024\" container=\"\$!r\" statsname=\"relay\""
+check "mode route with mappings and parsedfields" ok "mode=\"route\" parsedfields=\"\$!\" user.domain=\"keep\" user.defaultdomain=\"corp.example\""
+check "mode bogus" fail:mode "rulebase=\"$rb\" mode=\"relay\""
+check "mode bogus (what is expected)" fail:'"route"' "rulebase=\"$rb\" mode=\"relay\""
+check "mode route needs a parser" fail:rulebase "mode=\"route\""
+for p in "statefile=\"$st\"" "statedir=\"$sd\"" "statefile.interval=\"60\"" \
+	"statefile.pseudonymkey=\"$MMR_WORK/good.key\"" "shards.owned=\"0-9\"" \
+	"roster=\"$MMR_WORK/roster.csv\"" "geoip.city=\"$MMR_WORK/x.mmdb\"" "lists.dir=\"$MMR_WORK\"" \
+	"model=\"$MMR_WORK/good.model\"" "state.maxusers=\"16\"" "farm.minusers=\"3\"" \
+	"eventcontainer=\"\$!ev\"" "corporatenetworks=[\"10.0.0.0/8\"]" "newhire.factor=\"2\""; do
+	check "mode route rejects ${p%%=*}" fail:"parameter '${p%%=*}' has no meaning with mode=\"route\"" "rulebase=\"$rb\" mode=\"route\" $p"
+done
+check "shards 0" fail:shards "rulebase=\"$rb\" mode=\"route\" shards=\"0\""
+check "shards above 65536" fail:"shards': 65537 is out of range" "rulebase=\"$rb\" mode=\"route\" shards=\"65537\""
+check "shards not a number" fail:shards "rulebase=\"$rb\" mode=\"route\" shards=\"many\""
+check "statedir accepted" ok "rulebase=\"$rb\" statedir=\"$sd\" shards=\"64\" statefile.interval=\"30\"
+	statefile.pseudonymkey=\"$MMR_WORK/good.key\""
+check "statedir with a trailing slash, shards.owned" ok "rulebase=\"$rb\" statedir=\"$sd/\" shards.owned=\"0-85, 200\""
+check "shards.owned without statedir (misrouted events counted)" ok "rulebase=\"$rb\" shards=\"8\" shards.owned=\"0-3\""
+check "statedir relative" fail:"parameter 'statedir': 'state' is not an absolute path" "rulebase=\"$rb\" statedir=\"state\""
+check "statedir missing" fail:"parameter 'statedir': the directory '$MMR_WORK/no-such-dir' does not exist" "rulebase=\"$rb\" statedir=\"$MMR_WORK/no-such-dir\""
+check "statedir a file" fail:"is not a directory" "rulebase=\"$rb\" statedir=\"$MMR_WORK/good.key\""
+check "statedir and statefile" fail:"'statefile' (one snapshot file) and 'statedir'" "rulebase=\"$rb\" statedir=\"$sd\" statefile=\"$st\""
+check "shards.owned beyond shards" fail:"parameter 'shards.owned': '0-255': shard 255 is out of range: shards are 0-15" "rulebase=\"$rb\" statedir=\"$sd\" shards=\"16\" shards.owned=\"0-255\""
+check "shards.owned reversed range" fail:"shards.owned" "rulebase=\"$rb\" statedir=\"$sd\" shards.owned=\"9-3\""
+check "shards.owned empty" fail:"shards.owned" "rulebase=\"$rb\" statedir=\"$sd\" shards.owned=\"\""
+check "shards.owned garbage" fail:"shards.owned" "rulebase=\"$rb\" shards.owned=\"all\""
+check "two actions with one statedir" fail:"already the state directory" "rulebase=\"$rb\" statedir=\"$sd\")
+action(type=\"mmriskscore\" rulebase=\"$rb\" statedir=\"$sd\""
+if [ -n "$(ls -A "$sd")" ]; then
+	failures+=("rsyslogd -N1 wrote into the state directory: $(ls "$sd" | tr '\n' ' ')")
+fi
+
 # rsyslogd -N1 leaves state files alone: a corrupt one is neither read into a "moved aside"
 # nor replaced; a missing one is not created
 printf 'not a snapshot\n' >"$st"
