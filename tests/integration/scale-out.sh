@@ -174,7 +174,13 @@ maxdiff=$(jq -s 'map(.us_diff) | max' "$MMR_WORK/vs-single.json")
 # ---- part B: SIGKILL one scorer mid-feed -----------------------------------------------------
 st2=$MMR_WORK/scorer2/state
 : >"$MMR_WORK/scorer2/internal.log.B"
-so_feed "$MMR_WORK/b.log"
+# Part B is fed in two halves, the second after scorer2's restart. The relay finds out that
+# a RELP connection broke only when it next sends on it: what scorer2 had not acknowledged
+# is resent then (docs/scale-out.md, section 4). Were every message of part B already sent
+# towards scorer2 before the kill, nothing would make the relay try again.
+head -n "$((nB / 2))" "$MMR_WORK/b.log" >"$MMR_WORK/b1.log"
+tail -n +"$((nB / 2 + 1))" "$MMR_WORK/b.log" >"$MMR_WORK/b2.log"
+so_feed "$MMR_WORK/b1.log"
 # kill once a fifth of part B is through and scorer2 has written a snapshot since part A
 for ((i = 0; i < 300; i++)); do
 	[ "$(mmr_lines "$sink")" -ge $((nA + nB / 5)) ] && [ -n "$(find "$st2" -newer "$MMR_WORK/sinkA.json" -type f 2>/dev/null | head -n 1)" ] && break
@@ -188,6 +194,8 @@ so_kill9 scorer2
 : >"$MMR_WORK/scorer2/internal.log"
 sleep 1
 so_start scorer2
+wait "$SO_FEEDER" 2>/dev/null
+so_feed "$MMR_WORK/b2.log"
 so_wait_lines "$sink" $((nA + nB)) 60
 sleep 2
 wait "$SO_FEEDER" 2>/dev/null
