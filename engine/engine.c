@@ -475,7 +475,10 @@ int mmr_engine_process(mmr_engine *e, const mmr_event *ev, mmr_result *out)
 	}
 
 	memset(out, 0, offsetof(mmr_result, reasons));
-	snprintf(out->user, sizeof(out->user), "%s", ev->user);
+	/* a copy, cut like snprintf would: formatting it cost 600 instructions per event */
+	size_t ul = strnlen(ev->user, sizeof(out->user) - 1);
+	memcpy(out->user, ev->user, ul);
+	out->user[ul] = '\0';
 	pthread_rwlock_rdlock(&e->ctx_lock);
 	mmr_enriched x;
 	mmr_enrich(e->ctx, cfg, ev, &x);

@@ -72,7 +72,16 @@ void mmr_contrib_add(mmr_contribs *c, const char *rule, int points, const char *
 	slot->rule = rule;
 	slot->points = points;
 	va_start(ap, fmt);
-	vsnprintf(slot->detail, sizeof(slot->detail), fmt, ap);
+	if (fmt[0] == '%' && fmt[1] == 's' && fmt[2] == '\0') {
+		/* a detail the detector built itself: vsnprintf's parsing would cost more than
+		 * the copy (the same bytes: cut at the buffer's end) */
+		const char *s = va_arg(ap, const char *);
+		size_t l = strnlen(s, sizeof(slot->detail) - 1);
+		memcpy(slot->detail, s, l);
+		slot->detail[l] = '\0';
+	} else {
+		vsnprintf(slot->detail, sizeof(slot->detail), fmt, ap);
+	}
 	va_end(ap);
 	/* a cut at the buffer's end (or a name cut earlier) may split a character */
 	mmr_utf8_sanitize(slot->detail);

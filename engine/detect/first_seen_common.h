@@ -33,9 +33,10 @@
 #include "seen_set.h"
 
 /* Appends sl bytes of s to buf[len] (len >= 1), which holds n bytes, cut at len - 1 bytes;
- * returns the new length; buf stays NUL-terminated. The evidence phrases are built with these
- * rather than snprintf: they are made for every event whose value is new to the user, and
- * snprintf was most of their cost. */
+ * returns the new length; buf stays NUL-terminated. The evidence phrases and the details of
+ * the three rules (population.c) are built with these rather than snprintf, byte for byte what
+ * their printf formats made: the phrase is made for every event whose value is new to the
+ * user, and snprintf was most of the cost of both. */
 static inline size_t mmr_fs_cat(char *buf, size_t len, size_t n, const char *s, size_t sl)
 {
 	if (sl > len - 1 - n)
@@ -45,16 +46,40 @@ static inline size_t mmr_fs_cat(char *buf, size_t len, size_t n, const char *s, 
 	return n + sl;
 }
 
-/* Appends v in decimal, as mmr_fs_cat. */
-static inline size_t mmr_fs_cat_u32(char *buf, size_t len, size_t n, uint32_t v)
+/* Appends a string literal, its length known at compile time. */
+#define mmr_fs_cat_lit(buf, len, n, lit) mmr_fs_cat(buf, len, n, "" lit, sizeof(lit) - 1)
+
+/* Appends the NUL-terminated s, at most max bytes of it (printf's %.<max>s), as mmr_fs_cat. */
+static inline size_t mmr_fs_cat_str(char *buf, size_t len, size_t n, const char *s, size_t max)
 {
-	char d[10];
+	return mmr_fs_cat(buf, len, n, s, strnlen(s, max));
+}
+
+/* Appends v in decimal, as mmr_fs_cat. */
+static inline size_t mmr_fs_cat_u64(char *buf, size_t len, size_t n, uint64_t v)
+{
+	char d[20];
 	size_t k = sizeof(d);
 	do {
 		d[--k] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
 	return mmr_fs_cat(buf, len, n, d + k, sizeof(d) - k);
+}
+
+static inline size_t mmr_fs_cat_u32(char *buf, size_t len, size_t n, uint32_t v)
+{
+	return mmr_fs_cat_u64(buf, len, n, v);
+}
+
+/* Appends v in decimal with a '-' when negative (printf's %ld), as mmr_fs_cat. */
+static inline size_t mmr_fs_cat_long(char *buf, size_t len, size_t n, long v)
+{
+	if (v >= 0)
+		return mmr_fs_cat_u64(buf, len, n, (uint64_t)v);
+	n = mmr_fs_cat(buf, len, n, "-", 1);
+	/* the magnitude in unsigned arithmetic: -LONG_MIN does not fit a long */
+	return mmr_fs_cat_u64(buf, len, n, 0 - (uint64_t)v);
 }
 
 /* The params every such detector has, first in its params[] and in this order; its own

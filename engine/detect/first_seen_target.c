@@ -42,7 +42,6 @@
  * its phrase and the user rule's detail.
  */
 #include <ctype.h>
-#include <stdio.h>
 
 #include "detector.h"
 #include "first_seen_common.h"
@@ -116,10 +115,20 @@ static void target_what(const mmr_detect_ctx *ctx, uint32_t v, char *buf, size_t
 
 static void user_detail(const mmr_detect_ctx *ctx, const mmr_fs_new *n, char *buf, size_t len)
 {
-	snprintf(buf, len,
-		 "first %s by this user in %u days (%d other targets known, %d kept at most; user "
-		 "active %ld days)",
-		 n->what, n->lookback, n->known, n->slots, mmr_user_active_days(ctx->user));
+	/* "first %s by this user in %u days (%d other targets known, %d kept at most; user
+	 * active %ld days)", without snprintf's cost: it is made for every converged user's new
+	 * target */
+	size_t k = mmr_fs_cat_lit(buf, len, 0, "first ");
+	k = mmr_fs_cat_str(buf, len, k, n->what, len);
+	k = mmr_fs_cat_lit(buf, len, k, " by this user in ");
+	k = mmr_fs_cat_u32(buf, len, k, n->lookback);
+	k = mmr_fs_cat_lit(buf, len, k, " days (");
+	k = mmr_fs_cat_long(buf, len, k, n->known);
+	k = mmr_fs_cat_lit(buf, len, k, " other targets known, ");
+	k = mmr_fs_cat_long(buf, len, k, n->slots);
+	k = mmr_fs_cat_lit(buf, len, k, " kept at most; user active ");
+	k = mmr_fs_cat_long(buf, len, k, mmr_user_active_days(ctx->user));
+	mmr_fs_cat_lit(buf, len, k, " days)");
 }
 
 static const mmr_fs_family family = {

@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "first_seen_common.h" /* mmr_fs_cat*: the details */
 #include "population.h"
 #include "../enrich/roster.h"
 #include "../state/lru_table.h"
@@ -160,10 +161,18 @@ void mmr_population_score(mmr_population *p, const mmr_detect_ctx *ctx, const mm
 	mmr_population_get(p, r->kind, MMR_POP_TENANT, value, &tenant);
 	if (r->tenant_rule && tenant.users == 0) {
 		mmr_population_get(p, r->kind, MMR_POP_TENANT, MMR_POP_ANY, &any);
-		mmr_contrib_add(out, r->tenant_rule, r->tenant_points,
-				"%s: a first for the whole tenant (%u other %s seen in %ld days of "
-				"observation)",
-				what, any.values, r->noun, (long)(age / 86400));
+		/* "%s: a first for the whole tenant (%u other %s seen in %ld days of
+		 * observation)" */
+		char d[MMR_DETAIL_MAX];
+		size_t n = mmr_fs_cat_str(d, sizeof(d), 0, what, sizeof(d));
+		n = mmr_fs_cat_lit(d, sizeof(d), n, ": a first for the whole tenant (");
+		n = mmr_fs_cat_u32(d, sizeof(d), n, any.values);
+		n = mmr_fs_cat_lit(d, sizeof(d), n, " other ");
+		n = mmr_fs_cat_str(d, sizeof(d), n, r->noun, sizeof(d));
+		n = mmr_fs_cat_lit(d, sizeof(d), n, " seen in ");
+		n = mmr_fs_cat_long(d, sizeof(d), n, (long)(age / 86400));
+		mmr_fs_cat_lit(d, sizeof(d), n, " days of observation)");
+		mmr_contrib_add(out, r->tenant_rule, r->tenant_points, "%s", d);
 		return;
 	}
 	mmr_peer_view v;
@@ -173,11 +182,22 @@ void mmr_population_score(mmr_population *p, const mmr_detect_ctx *ctx, const mm
 	int pts = mmr_peer_points(&v, r->peer_max_share, r->peer_zero_points, r->peer_few_points);
 	if (pts < 0)
 		return;
-	mmr_contrib_add(out, r->peer_rule, pts,
-			"%s, new for this user; used by %u of %u active peers in %.32s (%u "
-			"tenant-wide; user active %ld days)",
-			what, v.used, v.peers, v.group_name, tenant.users,
-			mmr_user_active_days(ctx->user));
+	/* "%s, new for this user; used by %u of %u active peers in %.32s (%u tenant-wide; user
+	 * active %ld days)", built without snprintf, most of this rule's cost when it fires */
+	char d[MMR_DETAIL_MAX];
+	size_t n = mmr_fs_cat_str(d, sizeof(d), 0, what, sizeof(d));
+	n = mmr_fs_cat_lit(d, sizeof(d), n, ", new for this user; used by ");
+	n = mmr_fs_cat_u32(d, sizeof(d), n, v.used);
+	n = mmr_fs_cat_lit(d, sizeof(d), n, " of ");
+	n = mmr_fs_cat_u32(d, sizeof(d), n, v.peers);
+	n = mmr_fs_cat_lit(d, sizeof(d), n, " active peers in ");
+	n = mmr_fs_cat_str(d, sizeof(d), n, v.group_name, 32);
+	n = mmr_fs_cat_lit(d, sizeof(d), n, " (");
+	n = mmr_fs_cat_u32(d, sizeof(d), n, tenant.users);
+	n = mmr_fs_cat_lit(d, sizeof(d), n, " tenant-wide; user active ");
+	n = mmr_fs_cat_long(d, sizeof(d), n, mmr_user_active_days(ctx->user));
+	mmr_fs_cat_lit(d, sizeof(d), n, " days)");
+	mmr_contrib_add(out, r->peer_rule, pts, "%s", d);
 }
 
 void mmr_population_stats(mmr_population *p, mmr_stats *st)

@@ -13,6 +13,7 @@
  *   access.first_seen_target       10 (converged), access.uncommon_target_peers 25 / 15
  * Peer rules need >= 3 active peers and 7 days of tenant observation.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 #include <cmocka.h>
 
 #include "detector_harness.h"
+#include "detect/first_seen_common.h"
 #include "detect/population.h"
 #include "detect/seen_set.h"
 #include "enrich/roster.h"
@@ -1031,6 +1033,51 @@ static void test_target_overflow(void **state)
 	dh_free(&h);
 }
 
+/* ---- first_seen_common.h's mmr_fs_cat*, population.c's details, mmr_contrib_add ---------- */
+
+/* The details are built with mmr_fs_cat* instead of snprintf and must stay byte-identical to
+ * the printf formats they replace (texts are output), cut included: every buffer length. */
+static void test_fs_cat_matches_snprintf(void **state)
+{
+	(void)state;
+	static const long longs[] = {0, 1, 9, 10, 99, 100, -1, -10, 86399, LONG_MAX, LONG_MIN};
+	static const uint32_t u32s[] = {0, 1, 9, 10, 4294967295u, 1000000};
+	const char *group = "engineering/platform-2-with-a-name-longer-than-32-bytes";
+	for (size_t len = 1; len <= 120; len++) {
+		for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
+			uint32_t u = u32s[i % (sizeof(u32s) / sizeof(u32s[0]))];
+			char want[128], got[128];
+			snprintf(want, len, "access to x: %u of %.32s (%ld days)", u, group, longs[i]);
+			memset(got, 'Z', sizeof(got));
+			size_t n = mmr_fs_cat_lit(got, len, 0, "access to ");
+			n = mmr_fs_cat_str(got, len, n, "x", len);
+			n = mmr_fs_cat_lit(got, len, n, ": ");
+			n = mmr_fs_cat_u32(got, len, n, u);
+			n = mmr_fs_cat_lit(got, len, n, " of ");
+			n = mmr_fs_cat_str(got, len, n, group, 32);
+			n = mmr_fs_cat_lit(got, len, n, " (");
+			n = mmr_fs_cat_long(got, len, n, longs[i]);
+			n = mmr_fs_cat_lit(got, len, n, " days)");
+			assert_string_equal(got, want);
+			assert_int_equal(n, strlen(want));
+		}
+	}
+
+	/* the "%s" shortcut of mmr_contrib_add cuts where vsnprintf did */
+	char long_detail[MMR_DETAIL_MAX + 40], want[MMR_DETAIL_MAX];
+	memset(long_detail, 'a', sizeof(long_detail) - 1);
+	long_detail[sizeof(long_detail) - 1] = '\0';
+	memcpy(want, long_detail, sizeof(want) - 1); /* vsnprintf's cut */
+	want[sizeof(want) - 1] = '\0';
+	mmr_reason v[2];
+	mmr_contribs c = {.v = v, .cap = 2};
+	mmr_contrib_add(&c, "r", 5, "%s", long_detail);
+	mmr_contrib_add(&c, "r", 5, "%s", "short");
+	assert_int_equal(c.n, 2);
+	assert_string_equal(v[0].detail, want);
+	assert_string_equal(v[1].detail, "short");
+}
+
 #define T(f) cmocka_unit_test_setup(f, reset_roster)
 
 int main(void)
@@ -1060,6 +1107,7 @@ int main(void)
 		T(test_target_new_hire),
 		T(test_target_gates),
 		T(test_target_overflow),
+		T(test_fs_cat_matches_snprintf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
