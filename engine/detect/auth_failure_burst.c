@@ -1,12 +1,15 @@
 /* Burst of authentication failures, for one user and for one source IP.
  *
- * Per user: a failure_window (136 bytes) in the user record. Per source IP: an LRU table
- * (config max_ips entries, ~200 bytes each) holding a failure_window and the hashes of up to 8
- * distinct accounts tried, so the reason can say "against 7 accounts" (password spraying)
- * or name one account (guessing).
+ * Per user: a failure_window (144 bytes) in a table of failure rings (failure_rings.h: config
+ * max_ips entries, created at a user's first failure), nothing in the user record. Per source
+ * IP: an LRU table (config max_ips entries, ~200 bytes each) holding a failure_window and the
+ * hashes of up to 8 distinct accounts tried, so the reason can say "against 7 accounts"
+ * (password spraying) or name one account (guessing).
  *
- * Saved state (docs/state.md): the user slices and the IP table; with pseudonymization the
- * account hashes in the table are enciphered under the pseudonym key.
+ * Saved state (docs/state.md): the IP table, then the ring table; with pseudonymization the
+ * account hashes in the IP table and the user keys of the ring table are enciphered under the
+ * pseudonym key. State version 2 (1 kept the user ring in the user record: a version-1
+ * snapshot restores without this detector's state).
  *
  * A failure fires when, counting itself, the failures within failburst_window reach the
  * threshold (failburst_user_count / failburst_ip_count): every failure at or past the threshold
@@ -18,7 +21,7 @@
 #include <string.h>
 
 #include "detector.h"
-#include "failure_window.h"
+#include "failure_rings.h"
 #include "../state/lru_table.h"
 #include "../state/snapshot.h"
 
@@ -34,9 +37,33 @@ typedef struct {
 static const char *const rules[] = {"auth.failure_burst.user", "auth.failure_burst.source_ip",
 				    NULL};
 
+typedef struct {
+	mmr_lru_table *ips;
+	mmr_lru_table *rings; /* per user */
+} burst_global;
+
+static void global_free(void *p)
+{
+	burst_global *g = p;
+	if (g == NULL)
+		return;
+	mmr_lru_table_free(g->ips);
+	mmr_lru_table_free(g->rings);
+	free(g);
+}
+
 static void *global_new(const mmr_config *cfg)
 {
-	return mmr_lru_table_new(cfg->max_ips, sizeof(ip_state), 16);
+	burst_global *g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return NULL;
+	g->ips = mmr_lru_table_new(cfg->max_ips, sizeof(ip_state), 16);
+	g->rings = mmr_failure_rings_new(cfg);
+	if (g->ips == NULL || g->rings == NULL) {
+		global_free(g);
+		return NULL;
+	}
+	return g;
 }
 
 static void window_label(int64_t w, char *buf, size_t len)
@@ -59,7 +86,11 @@ static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 		return;
 	window_label(cfg->failburst_window, win, sizeof(win));
 
-	unsigned n = fw_count(ctx->user_state, ev->time, cfg->failburst_window) + 1;
+	burst_global *g = ctx->global;
+	mmr_lru_hold hold;
+	const failure_window *ring = mmr_failure_ring(g->rings, ev->user, false, &hold);
+	unsigned n = (ring ? fw_count(ring, ev->time, cfg->failburst_window) : 0) + 1;
+	mmr_lru_release(&hold);
 	if (n >= cfg->failburst_user_count)
 		mmr_contrib_add(out, rules[0], 30,
 				"%u failed sign-ins for this account within %s (threshold %u)", n, win,
@@ -67,8 +98,7 @@ static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 
 	if (ev->src_ip.family == 0)
 		return;
-	mmr_lru_hold hold;
-	const ip_state *ip = mmr_lru_acquire(ctx->global, &ev->src_ip, sizeof(ev->src_ip), false,
+	const ip_state *ip = mmr_lru_acquire(g->ips, &ev->src_ip, sizeof(ev->src_ip), false,
 					     NULL, &hold);
 	if (ip != NULL) {
 		unsigned c = fw_count(&ip->w, ev->time, cfg->failburst_window) + 1;
@@ -98,11 +128,15 @@ static void learn(const mmr_detect_ctx *ctx)
 	const mmr_event *ev = ctx->ev;
 	if (ev->outcome != MMR_OUTCOME_FAILURE)
 		return;
-	fw_add(ctx->user_state, ev->time);
+	burst_global *g = ctx->global;
+	mmr_lru_hold hold;
+	failure_window *ring = mmr_failure_ring(g->rings, ev->user, true, &hold);
+	if (ring != NULL)
+		fw_add(ring, ev->time);
+	mmr_lru_release(&hold);
 	if (ev->src_ip.family == 0)
 		return;
-	mmr_lru_hold hold;
-	ip_state *ip = mmr_lru_acquire(ctx->global, &ev->src_ip, sizeof(ev->src_ip), true, NULL,
+	ip_state *ip = mmr_lru_acquire(g->ips, &ev->src_ip, sizeof(ev->src_ip), true, NULL,
 				       &hold);
 	if (ip != NULL) {
 		fw_add(&ip->w, ev->time);
@@ -120,11 +154,6 @@ static void learn(const mmr_detect_ctx *ctx)
 	mmr_lru_release(&hold);
 }
 
-static void user_load(void *user_state)
-{
-	fw_repair(user_state);
-}
-
 static void ip_repair(void *value)
 {
 	ip_state *ip = value;
@@ -140,29 +169,46 @@ static void ip_pseudo(void *value, const mmr_snap_pseudo *p)
 		ip->users[i] = mmr_snap_pseudo32(p, ip->users[i]);
 }
 
-static int global_save(void *g, mmr_snap_writer *w, const mmr_snapshot_opts *o)
+static int global_save(void *p, mmr_snap_writer *w, const mmr_snapshot_opts *o)
 {
+	burst_global *g = p;
 	(void)o;
-	return mmr_snap_put_table(w, g, ip_pseudo);
+	if (mmr_snap_put_table(w, g->ips, ip_pseudo) != 0)
+		return -1;
+	return mmr_failure_rings_save(w, g->rings);
 }
 
-static int global_load(void *g, mmr_snap_reader *r)
+static int global_load(void *p, mmr_snap_reader *r)
 {
-	return mmr_snap_get_table(r, g, ip_pseudo, ip_repair);
+	burst_global *g = p;
+	int rc = mmr_snap_get_table(r, g->ips, ip_pseudo, ip_repair);
+	return rc != 0 ? rc : mmr_failure_rings_load(r, g->rings);
+}
+
+static void stats(void *p, mmr_stats *st)
+{
+	burst_global *g = p;
+	mmr_table_global_stats(g->ips, st);
+	mmr_table_global_stats(g->rings, st);
+}
+
+static uint64_t global_bytes(void *p)
+{
+	burst_global *g = p;
+	return sizeof(*g) + mmr_lru_bytes(g->ips) + mmr_lru_bytes(g->rings);
 }
 
 const mmr_detector mmr_detector_auth_failure_burst = {
 	.name = "auth_failure_burst",
 	.rules = rules,
-	.user_state_size = sizeof(failure_window),
+	.user_state_size = 0,
 	.global_new = global_new,
-	.global_free = mmr_table_global_free,
+	.global_free = global_free,
 	.score = score,
 	.learn = learn,
-	.stats = mmr_table_global_stats,
-	.state_version = 1,
+	.stats = stats,
+	.state_version = 2,
 	.global_save = global_save,
 	.global_load = global_load,
-	.user_load = user_load,
-	.global_bytes = mmr_snap_table_global_bytes,
+	.global_bytes = global_bytes,
 };

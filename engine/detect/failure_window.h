@@ -1,7 +1,8 @@
 /* A sliding window of failure times, exact up to FW_SLOTS failures: the ring keeps the most
  * recent FW_SLOTS event times, so "how many failures in the last W seconds" is exact as long
- * as the threshold is <= FW_SLOTS (the config enforces that). 144 bytes (136 + padding). Shared by the two
- * halves of auth_failure_burst (per user, per source IP). */
+ * as the threshold is <= FW_SLOTS (the config enforces that). 144 bytes (138 + padding). Used
+ * per source IP by auth_failure_burst, and per user by auth_failure_burst and mfa_denial_burst
+ * (failure_rings.h keeps those outside the user record). */
 #ifndef MMR_FAILURE_WINDOW_H
 #define MMR_FAILURE_WINDOW_H
 

@@ -7,9 +7,13 @@
  * of MFA failures (Okta user.mfa.okta_verify.deny_push, a rejected or timed-out challenge)
  * for one user, sometimes ending in an approval.
  *
- * Representation (per user, 144 bytes): a failure_window (failure_window.h; its comment says
- * 136, alignment pads it to 144), the times of the last 32 MFA failures, so the count within
- * the window is exact up to 32.
+ * Representation: per user who had an MFA failure, a failure_window (failure_window.h, 144
+ * bytes), the times of the last 32 MFA failures, so the count within the window is exact up
+ * to 32. The rings live in a table of their own (failure_rings.h: config max_ips entries,
+ * created at a user's first MFA failure), not in the user record: few users ever deny a push.
+ * Saved state: that table (user keys enciphered in a pseudonymized file). State version 2
+ * (1 kept the ring in the user record: a version-1 snapshot restores without this detector's
+ * state).
  *
  * Rule mfa.push_denial_burst:
  *   - an MFA failure fires when, counting itself, the MFA failures within mfa.burst_window
@@ -33,7 +37,7 @@
 #include <stdio.h>
 
 #include "detector.h"
-#include "failure_window.h"
+#include "failure_rings.h"
 
 #define DUP_SECONDS 3
 
@@ -78,10 +82,12 @@ static bool duplicate(const failure_window *w, int64_t now)
 	return w->n > 0 && fw_count(w, now + DUP_SECONDS, 2 * DUP_SECONDS + 1) > 0;
 }
 
+/* The ring of a user without MFA failures: empty. */
+static const failure_window no_failures;
+
 static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 {
 	const mmr_event *ev = ctx->ev;
-	const failure_window *w = ctx->user_state;
 	if (ev->action != MMR_ACTION_MFA || ev->outcome == MMR_OUTCOME_UNKNOWN ||
 	    !sane_time(ev->time))
 		return;
@@ -90,6 +96,10 @@ static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 	int points = (int)param(ctx, P_POINTS);
 	char win[32];
 	window_label(window, win, sizeof(win));
+	mmr_lru_hold hold;
+	const failure_window *w = mmr_failure_ring(ctx->global, ev->user, false, &hold);
+	if (w == NULL)
+		w = &no_failures;
 
 	if (ev->outcome == MMR_OUTCOME_FAILURE) {
 		unsigned n = fw_count(w, ev->time, window) + !duplicate(w, ev->time);
@@ -98,41 +108,60 @@ static void score(const mmr_detect_ctx *ctx, mmr_contribs *out)
 					"%u denied or failed MFA challenges for this account within %s "
 					"(threshold %u): possible MFA fatigue / push bombing",
 					n, win, need);
-		return;
+	} else {
+		unsigned n = fw_count(w, ev->time, window);
+		if (n >= need) {
+			points += (int)param(ctx, P_BONUS);
+			mmr_contrib_add(out, rules[0], points > 100 ? 100 : points,
+					"MFA approved after %u denied or failed MFA challenges within %s "
+					"(threshold %u): the push bombing may have succeeded",
+					n, win, need);
+		}
 	}
-	unsigned n = fw_count(w, ev->time, window);
-	if (n >= need) {
-		points += (int)param(ctx, P_BONUS);
-		mmr_contrib_add(out, rules[0], points > 100 ? 100 : points,
-				"MFA approved after %u denied or failed MFA challenges within %s "
-				"(threshold %u): the push bombing may have succeeded",
-				n, win, need);
-	}
+	mmr_lru_release(&hold);
 }
 
 static void learn(const mmr_detect_ctx *ctx)
 {
 	const mmr_event *ev = ctx->ev;
-	failure_window *w = ctx->user_state;
 	if (ev->action != MMR_ACTION_MFA || ev->outcome != MMR_OUTCOME_FAILURE ||
 	    !sane_time(ev->time))
 		return;
-	if (!duplicate(w, ev->time))
+	mmr_lru_hold hold;
+	failure_window *w = mmr_failure_ring(ctx->global, ev->user, true, &hold);
+	if (w != NULL && !duplicate(w, ev->time))
 		fw_add(w, ev->time);
+	mmr_lru_release(&hold);
 }
 
-static void user_load(void *user_state)
+static void *global_new(const mmr_config *cfg)
 {
-	fw_repair(user_state);
+	return mmr_failure_rings_new(cfg);
+}
+
+static int global_save(void *g, mmr_snap_writer *w, const mmr_snapshot_opts *o)
+{
+	(void)o;
+	return mmr_failure_rings_save(w, g);
+}
+
+static int global_load(void *g, mmr_snap_reader *r)
+{
+	return mmr_failure_rings_load(r, g);
 }
 
 const mmr_detector mmr_detector_mfa_denial_burst = {
 	.name = "mfa_denial_burst",
 	.rules = rules,
-	.user_state_size = sizeof(failure_window),
+	.user_state_size = 0,
 	.params = params,
+	.global_new = global_new,
+	.global_free = mmr_table_global_free,
 	.score = score,
 	.learn = learn,
-	.state_version = 1,
-	.user_load = user_load,
+	.stats = mmr_table_global_stats,
+	.state_version = 2,
+	.global_save = global_save,
+	.global_load = global_load,
+	.global_bytes = mmr_snap_table_global_bytes,
 };

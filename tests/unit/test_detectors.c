@@ -1063,7 +1063,7 @@ static void test_stats_count_events_and_users(void **state)
 	assert_int_equal(st.events_failed, 0);
 	assert_int_equal(st.users, 7);
 	assert_int_equal(st.users_evicted, 0);
-	assert_int_equal(st.ips, 2); /* farm table: .5; failure table: .6 */
+	assert_int_equal(st.ips, 3); /* farm table: .5; failure table: .6; n0's failure ring */
 	assert_int_equal(st.ips_evicted, 0);
 }
 

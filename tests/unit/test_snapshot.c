@@ -1172,6 +1172,69 @@ static void test_pseudonymized_round_trip(void **state)
 	mmr_config_clear(&cfg);
 }
 
+/* The failure detectors keep their per-user rings outside the user record (failure_rings.h):
+ * the user slice is empty, a ring saved mid-burst comes back (plain and pseudonymized) and
+ * the burst goes on firing, and a pseudonymized file holds no plain hash of the user. */
+extern const mmr_detector mmr_detector_auth_failure_burst, mmr_detector_mfa_denial_burst;
+
+static void test_failure_rings_survive(void **state)
+{
+	(void)state;
+	assert_int_equal(mmr_detector_auth_failure_burst.user_state_size, 0);
+	assert_int_equal(mmr_detector_mfa_denial_burst.user_state_size, 0);
+	mmr_config cfg;
+	mmr_config_init(&cfg);
+	const int64_t t = T0 + 10 * HOUR;
+	const uint8_t *keys[] = {NULL, KEY};
+	for (int k = 0; k < 2; k++) {
+		evlist l = {0};
+		for (int i = 0; i < 4; i++) {
+			add(&l, "zed", MMR_ACTION_AUTH, MMR_OUTCOME_FAILURE, "198.18.9.1", t + i * 10);
+			if (i < 2)
+				add(&l, "zed", MMR_ACTION_MFA, MMR_OUTCOME_FAILURE, "198.18.9.1",
+				    t + 5 + i * 10);
+		}
+		mmr_engine *a = engine_with(&cfg, false);
+		feed(a, &l, 0, INT64_MAX);
+		char p[256];
+		path_of(p, sizeof(p), k ? "rings-pseudo.state" : "rings.state");
+		save(a, p, keys[k], NULL);
+		int st;
+		mmr_engine *b = restore(&cfg, p, keys[k], false, &st, NULL);
+		assert_int_equal(st, 0);
+		mmr_engine *fresh = engine_with(&cfg, false);
+		evlist more = {0};
+		add(&more, "zed", MMR_ACTION_AUTH, MMR_OUTCOME_FAILURE, "198.18.9.2", t + 60);
+		add(&more, "zed", MMR_ACTION_MFA, MMR_OUTCOME_FAILURE, "198.18.9.2", t + 65);
+		mmr_result rb, rf;
+		assert_int_equal(mmr_engine_process(b, &more.v[0].ev, &rb), 0);
+		assert_int_equal(mmr_engine_process(fresh, &more.v[0].ev, &rf), 0);
+		assert_int_equal(has_rule(&rb, "auth.failure_burst.user"), 1); /* 5th failure */
+		assert_int_equal(has_rule(&rf, "auth.failure_burst.user"), 0);
+		assert_int_equal(mmr_engine_process(b, &more.v[1].ev, &rb), 0);
+		assert_int_equal(mmr_engine_process(fresh, &more.v[1].ev, &rf), 0);
+		assert_int_equal(has_rule(&rb, "mfa.push_denial_burst"), 1); /* 3rd MFA failure */
+		assert_int_equal(has_rule(&rf, "mfa.push_denial_burst"), 0);
+
+		uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 of the user: the ring's key */
+		for (const char *c = "zed"; *c; c++)
+			h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+		size_t len;
+		unsigned char *f = slurp(p, &len);
+		bool plain = false;
+		for (size_t o = 0; o + sizeof(h) <= len; o++)
+			plain |= memcmp(f + o, &h, sizeof(h)) == 0;
+		assert_int_equal(plain, k == 0);
+		free(f);
+		mmr_engine_free(fresh);
+		mmr_engine_free(b);
+		mmr_engine_free(a);
+		free(more.v);
+		free(l.v);
+	}
+	mmr_config_clear(&cfg);
+}
+
 /* A save of a restored engine whose users have not all come back keeps the waiting records
  * under their pseudonyms; a later restore lets them rejoin still. */
 static void test_pseudonyms_survive_another_save(void **state)
@@ -1527,6 +1590,7 @@ int main(void)
 		cmocka_unit_test(test_changed_detector_is_dropped),
 		cmocka_unit_test(test_pseudonymized_round_trip),
 		cmocka_unit_test(test_pseudonyms_survive_another_save),
+		cmocka_unit_test(test_failure_rings_survive),
 		cmocka_unit_test(test_more_users_than_maxusers),
 		cmocka_unit_test(test_recency_survives),
 		cmocka_unit_test(test_save_while_processing),
