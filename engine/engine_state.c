@@ -35,6 +35,17 @@
 #define REC_PSEUDONYM 2
 #define FILE_MAX 255 /* rules and detectors a LAYOUT may name */
 
+/* What every save and restore starts with: info cleared (a dummy when the caller wants
+ * none), err empty. */
+static mmr_snapshot_info *begin_info(mmr_snapshot_info *info, mmr_snapshot_info *dummy, char *err)
+{
+	if (info == NULL)
+		info = dummy;
+	memset(info, 0, sizeof(*info));
+	err[0] = '\0';
+	return info;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -73,7 +84,7 @@ static void put_layout(mmr_snap_writer *w, const mmr_engine *e)
 }
 
 /* rec: a record in the staging copy, which keeps no alignment */
-static void put_core(mmr_snap_writer *w, const mmr_engine *e, const unsigned char *rec)
+static void put_core(mmr_snap_writer *w, const unsigned char *rec)
 {
 	user_core core;
 	const user_core *u = &core;
@@ -95,19 +106,16 @@ static void put_core(mmr_snap_writer *w, const mmr_engine *e, const unsigned cha
 		mmr_snap_put_u32(w, u->rule_last[j]);
 		mmr_snap_put_u16(w, u->rule_risk[j]);
 	}
-	(void)e; /* kept for the callers: the encoding once needed the rule count */
 }
 
 /* p: an entry of the staging copy (u8 protected, u16 key length, key, record). Writes it as
- * a user record of w; returns the entry's size. Counts in *pseudonyms a record still waiting
- * under a pseudonym. */
-static size_t put_record(mmr_snap_writer *w, const mmr_engine *e, const unsigned char *p,
-			 uint64_t *pseudonyms)
+ * a user record of w. Counts in *pseudonyms a record still waiting under a pseudonym. */
+static void put_record(mmr_snap_writer *w, const mmr_engine *e, const unsigned char *p,
+		       uint64_t *pseudonyms)
 {
 	const uint8_t *key = mmr_snap_writer_key(w);
 	uint16_t kl;
 	memcpy(&kl, p + 1, 2);
-	const size_t size = 3 + (size_t)kl + mmr_lru_value_size(e->users);
 	const char *k = (const char *)p + 3;
 	const unsigned char *rec = p + 3 + kl;
 	uint8_t flags = p[0] ? REC_PROTECTED : 0;
@@ -125,44 +133,74 @@ static size_t put_record(mmr_snap_writer *w, const mmr_engine *e, const unsigned
 	mmr_snap_put_u8(w, flags);
 	mmr_snap_put_u16(w, kl);
 	mmr_snap_put(w, k, kl);
-	put_core(w, e, rec);
+	put_core(w, rec);
 	for (size_t d = 0; d < e->ndet; d++)
 		mmr_snap_put(w, rec + e->slice_off[d], mmr_detectors[d]->user_state_size);
-	return size;
 }
 
-/* Writes the users, one stripe at a time; returns the records written. */
-static uint64_t put_users(mmr_snap_writer *w, mmr_engine *e, uint64_t *pseudonyms)
+/* fn(arg, p, keylen) for one user of the staging copy; p: (u8 protected, u16 key length,
+ * key, record) */
+typedef void (*staged_user_fn)(void *arg, const unsigned char *p, uint16_t keylen);
+
+/* Copies the users table into stage's staging area one stripe batch at a time, in a new pass
+ * (each user once, however the table changes meanwhile), and calls fn for every user of each
+ * batch. Returns 0, or -1 when a copy failed. */
+static int for_each_user(mmr_engine *e, mmr_snap_writer *stage, staged_user_fn fn, void *arg)
 {
-	uint64_t users = 0;
-	uint32_t in_section = 0;
-	mmr_snap_section_begin(w, MMR_SEC_USERS);
-	mmr_snap_put_u32(w, 0); /* the count, patched at the end of the section */
+	const size_t vs = mmr_lru_value_size(e->users);
 	uint32_t pass = mmr_lru_new_pass(e->users);
 	for (unsigned i = 0; i < mmr_lru_stripes(e->users); i++) {
 		int more;
 		do {
 			size_t len;
-			if ((more = mmr_snap_copy_stripe(w, e->users, i, pass)) < 0)
-				return users;
-			const unsigned char *stage = mmr_snap_staging(w, &len);
+			if ((more = mmr_snap_copy_stripe(stage, e->users, i, pass)) < 0)
+				return -1;
+			const unsigned char *p = mmr_snap_staging(stage, &len);
 			for (size_t off = 0; off < len;) {
-				off += put_record(w, e, stage + off, pseudonyms);
-				users++;
-				in_section++;
-				if (mmr_snap_section_len(w) >= MMR_SNAP_CHUNK) {
-					mmr_snap_patch_u32(w, 0, in_section);
-					mmr_snap_section_end(w);
-					mmr_snap_section_begin(w, MMR_SEC_USERS);
-					mmr_snap_put_u32(w, 0);
-					in_section = 0;
-				}
+				uint16_t kl;
+				memcpy(&kl, p + off + 1, 2);
+				fn(arg, p + off, kl);
+				off += 3 + (size_t)kl + vs;
 			}
 		} while (more == 1);
 	}
-	mmr_snap_patch_u32(w, 0, in_section);
+	return 0;
+}
+
+typedef struct {
+	mmr_snap_writer *w;
+	const mmr_engine *e;
+	uint64_t users, *pseudonyms;
+	uint32_t in_section;
+} users_out;
+
+static void put_one_user(void *arg, const unsigned char *p, uint16_t keylen)
+{
+	users_out *o = arg;
+	(void)keylen;
+	put_record(o->w, o->e, p, o->pseudonyms);
+	o->users++;
+	o->in_section++;
+	if (mmr_snap_section_len(o->w) >= MMR_SNAP_CHUNK) {
+		mmr_snap_patch_u32(o->w, 0, o->in_section);
+		mmr_snap_section_end(o->w);
+		mmr_snap_section_begin(o->w, MMR_SEC_USERS);
+		mmr_snap_put_u32(o->w, 0);
+		o->in_section = 0;
+	}
+}
+
+/* Writes the users, one stripe at a time; returns the records written. */
+static uint64_t put_users(mmr_snap_writer *w, mmr_engine *e, uint64_t *pseudonyms)
+{
+	users_out o = {.w = w, .e = e, .pseudonyms = pseudonyms};
+	mmr_snap_section_begin(w, MMR_SEC_USERS);
+	mmr_snap_put_u32(w, 0); /* the count, patched at the end of the section */
+	if (for_each_user(e, w, put_one_user, &o) != 0)
+		return o.users;
+	mmr_snap_patch_u32(w, 0, o.in_section);
 	mmr_snap_section_end(w);
-	return users;
+	return o.users;
 }
 
 /* Every detector's global state into w. On failure w is aborted (removed) and err says why. */
@@ -190,10 +228,7 @@ int mmr_engine_save(mmr_engine *e, const char *path, const mmr_snapshot_opts *op
 		    mmr_snapshot_info *info, char *err, size_t errlen)
 {
 	mmr_snapshot_info dummy;
-	if (info == NULL)
-		info = &dummy;
-	memset(info, 0, sizeof(*info));
-	err[0] = '\0';
+	info = begin_info(info, &dummy, err);
 	double t0 = now_s();
 	const uint8_t *key = opts ? opts->pseudonym_key : NULL;
 	int64_t created = (int64_t)time(NULL);
@@ -586,9 +621,7 @@ mmr_engine *mmr_engine_restore(const mmr_config *cfg, const char *path,
 			       mmr_snapshot_info *info, char *err, size_t errlen)
 {
 	mmr_snapshot_info dummy;
-	if (info == NULL)
-		info = &dummy;
-	memset(info, 0, sizeof(*info));
+	info = begin_info(info, &dummy, err);
 	double t0 = now_s();
 	const uint8_t *key = opts ? opts->pseudonym_key : NULL;
 	*status = -1;
@@ -850,15 +883,47 @@ static void end_users_section(shard_out *o)
 	o->in_section = 0;
 }
 
+typedef struct {
+	mmr_engine *e;
+	const mmr_shard_set *s;
+	shard_out *out;
+	const char *dir;
+	const uint8_t *key;
+	int64_t created;
+	char *err;
+	size_t errlen;
+	size_t flush_at;
+	uint64_t users, pseudonyms;
+} shards_out;
+
+/* A staged user into its shard's file, in USERS sections of at most flush_at bytes. */
+static void put_shard_user(void *arg, const unsigned char *p, uint16_t keylen)
+{
+	shards_out *x = arg;
+	uint32_t k = shard_of_key(x->s, (const char *)p + 3, keylen);
+	shard_out *o = &x->out[k];
+	mmr_snap_writer *w = shard_writer(x->e, x->s, o, k, x->dir, x->key, x->created, x->err,
+					  x->errlen);
+	if (w == NULL)
+		return;
+	if (o->in_section == 0) {
+		mmr_snap_section_begin(w, MMR_SEC_USERS);
+		mmr_snap_put_u32(w, 0); /* the count, patched at its end */
+	}
+	put_record(w, x->e, p, &x->pseudonyms);
+	o->users++;
+	o->in_section++;
+	x->users++;
+	if (mmr_snap_section_len(w) >= x->flush_at)
+		end_users_section(o);
+}
+
 int mmr_engine_save_shards(mmr_engine *e, const char *dir, mmr_shard_set *s,
 			   const mmr_snapshot_opts *opts, mmr_snapshot_info *info, char *err,
 			   size_t errlen)
 {
 	mmr_snapshot_info dummy;
-	if (info == NULL)
-		info = &dummy;
-	memset(info, 0, sizeof(*info));
-	err[0] = '\0';
+	info = begin_info(info, &dummy, err);
 	double t0 = now_s();
 	const uint8_t *key = opts ? opts->pseudonym_key : NULL;
 	int64_t created = (int64_t)time(NULL);
@@ -884,44 +949,10 @@ int mmr_engine_save_shards(mmr_engine *e, const char *dir, mmr_shard_set *s,
 	}
 	put_layout(g, e);
 	put_shard_section(g, s->n, UINT32_MAX);
-	uint64_t pseudonyms = 0, users = 0, bytes = 0;
-	const size_t vs = mmr_lru_value_size(e->users);
-	bool copy_failed = false;
-	uint32_t pass = mmr_lru_new_pass(e->users);
-	for (unsigned i = 0; i < mmr_lru_stripes(e->users) && !copy_failed; i++) {
-		int more;
-		do {
-			size_t len;
-			if ((more = mmr_snap_copy_stripe(g, e->users, i, pass)) < 0) {
-				copy_failed = true;
-				break;
-			}
-			const unsigned char *stage = mmr_snap_staging(g, &len);
-			for (size_t off = 0; off < len;) {
-				const unsigned char *p = stage + off;
-				uint16_t kl;
-				memcpy(&kl, p + 1, 2);
-				uint32_t k = shard_of_key(s, (const char *)p + 3, kl);
-				shard_out *o = &out[k];
-				mmr_snap_writer *w = shard_writer(e, s, o, k, dir, key, created, err,
-								  errlen);
-				if (w == NULL) {
-					off += 3 + (size_t)kl + vs;
-					continue;
-				}
-				if (o->in_section == 0) {
-					mmr_snap_section_begin(w, MMR_SEC_USERS);
-					mmr_snap_put_u32(w, 0); /* the count, patched at its end */
-				}
-				off += put_record(w, e, p, &pseudonyms);
-				o->users++;
-				o->in_section++;
-				users++;
-				if (mmr_snap_section_len(w) >= flush_at)
-					end_users_section(o);
-			}
-		} while (more == 1);
-	}
+	shards_out x = {.e = e, .s = s, .out = out, .dir = dir, .key = key, .created = created,
+			.err = err, .errlen = errlen, .flush_at = flush_at};
+	bool copy_failed = for_each_user(e, g, put_shard_user, &x) != 0;
+	uint64_t pseudonyms = x.pseudonyms, users = x.users, bytes = 0;
 	uint32_t files = 0;
 	for (uint32_t k = 0; k < s->n; k++) {
 		shard_out *o = &out[k];
@@ -1336,10 +1367,7 @@ mmr_engine *mmr_engine_restore_shards(const mmr_config *cfg, const char *dir, mm
 				      size_t errlen)
 {
 	mmr_snapshot_info dummy;
-	if (info == NULL)
-		info = &dummy;
-	memset(info, 0, sizeof(*info));
-	err[0] = '\0';
+	info = begin_info(info, &dummy, err);
 	double t0 = now_s();
 	*status = -1;
 	mmr_engine *e = mmr_engine_new(cfg, err, errlen);

@@ -1,10 +1,9 @@
 /* Failure rings outside the user record (failure_rings.h says why and how they are saved). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "failure_rings.h"
+#include "mmriskscore/shard.h"
 
-#define BATCH 1024   /* entries copied per stripe lock hold on save */
 #define ROUNDS 4
 #define ENTRY 1      /* stream markers: a probation entry, a protected one, the end */
 #define ENTRY_PROTECTED 2
@@ -15,13 +14,10 @@ mmr_lru_table *mmr_failure_rings_new(const mmr_config *cfg)
 	return mmr_lru_table_new(cfg->max_ips, sizeof(failure_window), 16);
 }
 
-/* FNV-1a, 64 bits (Fowler, Noll, Vo; offset basis and prime of the 64-bit variant). */
+/* the frozen FNV-1a 64 of mmriskscore/shard.h: the key is saved, so it must never change */
 uint64_t mmr_failure_ring_key(const char *user)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (const unsigned char *p = (const unsigned char *)user; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ull;
-	return h;
+	return mmr_fnv1a64(user, strlen(user));
 }
 
 failure_window *mmr_failure_ring(mmr_lru_table *t, const char *user, bool create,
@@ -62,58 +58,38 @@ static uint64_t decipher(const uint8_t *key, uint64_t v)
 	return (uint64_t)l << 32 | r;
 }
 
-typedef struct {
-	uint64_t key;
-	bool protected_;
-	failure_window w;
-} saved_ring;
-
-typedef struct {
-	saved_ring *v;
-	size_t n;
-} batch;
-
-static int copy_entry(void *arg, const void *key, size_t keylen, void *value, bool protected_)
-{
-	batch *b = arg;
-	if (b->n == BATCH)
-		return 1; /* not accepted: the next batch starts with it */
-	if (keylen != sizeof(uint64_t))
-		return 0;
-	saved_ring *s = &b->v[b->n++];
-	memcpy(&s->key, key, sizeof(s->key));
-	s->protected_ = protected_;
-	memcpy(&s->w, value, sizeof(s->w));
-	return 0;
-}
-
+/* Copied a stripe batch at a time through the writer's staging area, like every table of the
+ * snapshot (the hold time counts in the snapshot's longest stall). */
 int mmr_failure_rings_save(mmr_snap_writer *w, mmr_lru_table *t)
 {
 	const uint8_t *pk = mmr_snap_writer_key(w);
-	batch b = {.v = malloc(BATCH * sizeof(saved_ring)), .n = 0};
-	if (b.v == NULL)
-		return -1;
 	mmr_snap_put_u32(w, (uint32_t)sizeof(failure_window));
 	mmr_snap_put_u64(w, mmr_lru_seed(t));
 	mmr_snap_put_u32(w, mmr_lru_stripes(t));
 	uint32_t pass = mmr_lru_new_pass(t);
-	int rc = 0;
-	for (unsigned i = 0; i < mmr_lru_stripes(t) && rc == 0; i++) {
+	for (unsigned i = 0; i < mmr_lru_stripes(t); i++) {
 		int more;
 		do {
-			b.n = 0;
-			more = mmr_lru_visit_stripe(t, i, pass, copy_entry, &b, NULL);
-			for (size_t j = 0; j < b.n && rc == 0; j++) {
-				uint64_t k = pk ? encipher(pk, b.v[j].key) : b.v[j].key;
-				mmr_snap_put_u8(w, b.v[j].protected_ ? ENTRY_PROTECTED : ENTRY);
-				mmr_snap_put_u64(w, k);
-				rc = mmr_snap_put(w, &b.v[j].w, sizeof(b.v[j].w));
+			size_t len;
+			if ((more = mmr_snap_copy_stripe(w, t, i, pass)) < 0)
+				return -1;
+			/* staged entries: u8 protected, u16 key length, key, ring */
+			const unsigned char *p = mmr_snap_staging(w, &len);
+			for (size_t off = 0; off < len;) {
+				uint16_t kl;
+				memcpy(&kl, p + off + 1, 2);
+				if (kl == sizeof(uint64_t)) {
+					uint64_t k;
+					memcpy(&k, p + off + 3, sizeof(k));
+					mmr_snap_put_u8(w, p[off] ? ENTRY_PROTECTED : ENTRY);
+					mmr_snap_put_u64(w, pk ? encipher(pk, k) : k);
+					if (mmr_snap_put(w, p + off + 3 + kl, sizeof(failure_window)) != 0)
+						return -1;
+				}
+				off += 3 + (size_t)kl + sizeof(failure_window);
 			}
-		} while (more != 0 && rc == 0);
+		} while (more == 1);
 	}
-	free(b.v);
-	if (rc != 0)
-		return rc;
 	return mmr_snap_put_u8(w, END);
 }
 

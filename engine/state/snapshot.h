@@ -143,7 +143,8 @@ int mmr_snap_put_table(mmr_snap_writer *w, mmr_lru_table *t, mmr_snap_entry_fn p
 /* Copies the next batch of stripe i of t (pass: from mmr_lru_new_pass(t)) into the writer's
  * staging buffer, holding the stripe's lock only while copying at most 256 KiB, and records
  * the hold time; the batch is then mmr_snap_staging(). Returns 1 when entries are left for
- * another batch, 0 when the stripe is done, -1 on error. For engine_state.c. */
+ * another batch, 0 when the stripe is done, -1 on error. For tables saved in a format of
+ * their own (engine_state.c, failure_rings.c). */
 int mmr_snap_copy_stripe(mmr_snap_writer *w, mmr_lru_table *t, unsigned i, uint32_t pass);
 const unsigned char *mmr_snap_staging(const mmr_snap_writer *w, size_t *len);
 
